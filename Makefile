@@ -1,0 +1,70 @@
+# Vanishing Gradients Lab: `make book` builds the book, `make test` runs every test.
+# Each target creates .venv if missing and installs what it needs from pinned versions
+# (requirements/constraints.txt), so a fresh clone needs nothing but Python 3.10+.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt
+JOBS   ?= 2
+BUILD  := $(BIN)/jupyter-book build . --builder html -W -n --keep-going
+
+# Figures as static images, explorers as static grids, no progress bars in the build and tests.
+export VGLAB_STATIC := 1
+# MPLBACKEND=Agg in the environment silently drops every figure from the book.
+unexport MPLBACKEND
+
+.PHONY: book test unit notebooks html browser lab bench lock clean help
+
+help:
+	@echo "make book   execute every chapter and build the HTML book in _build/html"
+	@echo "make test   unit tests, every chapter under nbval, the -W -n build, the browser test"
+	@echo "make lab    open the chapters in JupyterLab"
+	@echo "make bench  vglab against PyTorch on the CPU (ratios)"
+	@echo "make clean  remove _build, caches and .venv"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.book: pyproject.toml requirements/constraints.txt | $(BIN)/python
+	$(PIP) -e ".[book]"
+	@touch $@
+
+$(VENV)/.test: pyproject.toml requirements/constraints.txt | $(BIN)/python
+	$(PIP) -e ".[test]"
+	@touch $@ $(VENV)/.book
+
+book: $(VENV)/.book
+	$(BUILD)
+	@echo
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+test: $(VENV)/.test
+	$(MAKE) --no-print-directory unit notebooks html browser
+
+unit: $(VENV)/.test
+	$(BIN)/pytest -n $(JOBS) -p no:cacheprovider tests --ignore=tests/test_book.py
+
+notebooks: $(VENV)/.test
+	$(BIN)/pytest -n $(JOBS) -p no:cacheprovider --nbval-lax chapters
+
+html: $(VENV)/.test
+	$(BUILD)
+
+browser: $(VENV)/.test
+	$(BIN)/pytest -p no:cacheprovider tests/test_book.py
+
+lab: $(VENV)/.book
+	$(PIP) -e ".[book,torch]" jupyterlab
+	VGLAB_STATIC=0 $(BIN)/jupyter lab chapters
+
+bench: $(VENV)/.test
+	$(BIN)/python benchmarks/run.py
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]" jupyterlab
+	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu/torch==\1/' > requirements/constraints.txt
+
+clean:
+	rm -rf _build $(VENV) .pytest_cache .hypothesis chapters/*.ipynb
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,37 @@
+"""Vanishing Gradients Lab: small networks in NumPy with explicit backward passes.
+
+    import vglab as vg
+    from vglab import nn, optim
+
+Every component mirrors PyTorch (names, shapes, defaults) and runs unchanged on
+torch tensors: ``vg.backend.use("torch")`` or ``model.to("torch")``.
+"""
+
+from . import backend, init, nn, optim, gradcheck, clip, data, models, train, diagnostics, plots, widgets
+from . import interop, exercises
+from .backend import manual_seed, set_default_dtype, get_default_dtype, to_numpy
+from .nn.module import no_grad
+from .gradcheck import rel_error
+from .clip import clip_grad_norm_, clip_grad_value_
+
+__version__ = "0.1.0"
+
+__all__ = ["backend", "init", "nn", "optim", "gradcheck", "clip", "data", "models", "train",
+           "diagnostics", "plots", "widgets", "interop", "exercises", "manual_seed", "set_default_dtype",
+           "get_default_dtype", "to_numpy", "no_grad", "rel_error", "clip_grad_norm_", "clip_grad_value_",
+           "show_source", "__version__"]
+
+
+def show_source(obj):
+    """Show the source code of a vglab function, class or method, highlighted, in a notebook.
+
+    The book shows library code this way, so the page and the package cannot drift apart.
+    Outside IPython it returns the source as a string.
+    """
+    import inspect
+    source = inspect.getsource(obj)
+    try:
+        from IPython.display import Code
+    except ImportError:  # pragma: no cover - IPython comes with the book extra
+        return source
+    return Code(source, language="python")

@@ -1,0 +1,9 @@
+"""Layers, activations, containers and losses, with PyTorch's names and an explicit backward."""
+
+from .module import Parameter, Module, Sequential, no_grad, is_grad_enabled
+from .linear import Linear, Flatten
+from .activations import Sigmoid, Tanh, ReLU
+from .losses import MSELoss, CrossEntropyLoss, softmax, log_softmax
+
+__all__ = ["Parameter", "Module", "Sequential", "no_grad", "is_grad_enabled", "Linear", "Flatten",
+           "Sigmoid", "Tanh", "ReLU", "MSELoss", "CrossEntropyLoss", "softmax", "log_softmax"]

@@ -63,7 +63,10 @@ bench: $(VENV)/.test
 
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]" jupyterlab
-	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu/torch==\1/' > requirements/constraints.txt
+	{ echo "# Exact versions of every package make installs (pip -c): the test, book and lab extras."; \
+	  echo "# Regenerate with \`make lock\` after changing a dependency in pyproject.toml."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu/torch==\1/' \
+	  | grep -viE '^(hatchling|trove-classifiers|pathspec|setuptools|wheel)=='; } > requirements/constraints.txt
 
 clean:
 	rm -rf _build $(VENV) .pytest_cache .hypothesis chapters/*.ipynb

@@ -1,0 +1,238 @@
+"""Open every page of the built book in headless Chromium and check what a reader would see.
+
+Needs the HTML build (`make book` or `make html`: _build/html), Debian's chromium
+(`apt-get install -y chromium`; never `playwright install`) and the playwright package. Without
+them the tests are skipped, except when the environment variable CI is set: then they fail.
+
+Per page: no request leaves 127.0.0.1, no console error or uncaught exception (apart from the
+known harmless noise below), every <img> loaded, maths typeset by MathJax where the page has
+maths, and chapter pages show at least their minimum number of figures (MPLBACKEND=Agg, for one,
+silently drops every figure). Set BOOK_SCREENSHOTS=/some/dir to save a screenshot of each page.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+# Pages that are not content: the redirect at the root, Sphinx's generated pages, vendored files.
+SKIP_PAGES = {"index.html", "genindex.html", "search.html", "py-modindex.html"}
+SKIP_DIRS = {"_static", "_sources", "_images", "mathjax"}
+
+# Minimum number of images in a page's article. Chapter pages default to DEFAULT_CHAPTER_IMAGES;
+# add an entry here for a page that needs a different minimum.
+DEFAULT_CHAPTER_IMAGES = 3
+MIN_IMAGES: dict[str, int] = {
+    "chapters/00_why_gradients_vanish.html": 3,
+    "chapters/01_gradient_descent.html": 3,
+}
+
+# Known harmless noise (see the toolchain notes): sphinx-thebe 0.3.1 declares THEBE_JS_URL twice,
+# pydata-sphinx-theme's theme-mode message, ajv's strict-mode warnings on widget pages.
+ALLOWED_ERRORS = [
+    re.compile(r"THEBE_JS_URL"),
+    re.compile(r"Got invalid theme mode"),
+    re.compile(r"strict mode", re.IGNORECASE),
+]
+ALLOWED_FAILED_URLS = [re.compile(r"/favicon\.ico$")]
+
+MATH_MARKUP = re.compile(r'class="[^"]*\bmath\b')
+
+
+def find_pages() -> list[str]:
+    """Relative paths of the content pages in the HTML build, found from the files."""
+    if not HTML.is_dir():
+        return []
+    pages = []
+    for path in sorted(HTML.rglob("*.html")):
+        rel = path.relative_to(HTML)
+        if rel.parts[0] in SKIP_DIRS or rel.as_posix() in SKIP_PAGES:
+            continue
+        pages.append(rel.as_posix())
+    return pages
+
+
+def min_images(page: str) -> int:
+    if page in MIN_IMAGES:
+        return MIN_IMAGES[page]
+    return DEFAULT_CHAPTER_IMAGES if page.startswith("chapters/") else 0
+
+
+def unavailable(reason: str):
+    """Skip locally; fail under CI, where a missing browser or build is a broken pipeline."""
+    if CI:
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)")
+    pytest.skip(reason)
+
+
+PAGES = find_pages()
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (HTML / "index.html").is_file():
+        unavailable(f"no HTML build at {HTML}: run `make book` first")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def context(server):
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        ctx.set_default_timeout(20_000)
+        ctx.foreign_requests = []  # every request to a host other than 127.0.0.1
+
+        def route(r):
+            url = r.request.url
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != "127.0.0.1":
+                ctx.foreign_requests.append(url)
+                r.abort()
+            else:
+                r.continue_()
+
+        ctx.route("**/*", route)
+        yield ctx
+        ctx.close()
+        browser.close()
+
+
+def open_page(context, url):
+    """Load url; return the page and the lists of errors and failed requests it produced."""
+    page = context.new_page()
+    errors, failed = [], []
+
+    def on_console(msg):
+        if msg.type == "error":
+            where = (msg.location or {}).get("url", "")
+            if not any(p.search(where) for p in ALLOWED_FAILED_URLS):
+                errors.append(f"console: {msg.text} ({where})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on("requestfailed", lambda req: failed.append(f"{req.url}: {req.failure}"))
+
+    def on_response(resp):
+        if resp.status >= 400 and not any(p.search(resp.url) for p in ALLOWED_FAILED_URLS):
+            failed.append(f"{resp.url}: HTTP {resp.status}")
+
+    page.on("response", on_response)
+    page.goto(url, wait_until="load")
+    return page, errors, failed
+
+
+@pytest.mark.parametrize("page_path", PAGES or ["<no pages: _build/html missing or empty>"])
+def test_page(context, server, page_path):
+    if page_path not in PAGES:
+        unavailable(f"no pages found in {HTML}")
+    html = (HTML / page_path).read_text(encoding="utf-8")
+    has_maths = bool(MATH_MARKUP.search(html))
+    foreign_before = len(context.foreign_requests)
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page, errors, failed = open_page(context, f"{server}/{page_path}")
+    try:
+        if has_maths:
+            # MathJax loads, then typesets asynchronously (fetching extensions on demand).
+            try:
+                page.wait_for_function(
+                    "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                    timeout=10_000,
+                )
+            except PlaywrightTimeout:
+                pytest.fail(f"{page_path}: MathJax did not start (errors: {errors}, {failed})")
+            page.evaluate("() => MathJax.startup.promise")
+        # Force lazy images to load, then wait until each one is decoded (or has failed).
+        page.evaluate(
+            """() => Promise.all(Array.from(document.images).map(img => {
+                   img.loading = "eager";
+                   return img.decode().catch(() => null);
+               }))"""
+        )
+        page.wait_for_load_state("networkidle")
+        images = page.evaluate(
+            """() => {
+                   const body = document.querySelector("article.bd-article")
+                       || document.querySelector("main") || document.body;
+                   return Array.from(document.images).map(img => ({
+                       src: img.currentSrc || img.src,
+                       width: img.naturalWidth,
+                       inArticle: body.contains(img),  // not the header's launch-button icons
+                   }));
+               }"""
+        )
+        n_maths = page.locator("mjx-container").count()
+        n_merror = page.locator("mjx-merror").count()
+        if os.environ.get("BOOK_SCREENSHOTS"):
+            out = Path(os.environ["BOOK_SCREENSHOTS"]) / (page_path.replace("/", "__") + ".png")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(out), full_page=True)
+    finally:
+        page.close()
+
+    foreign = context.foreign_requests[foreign_before:]
+    assert not foreign, f"{page_path} requested non-local resources: {foreign}"
+    errors = [e for e in errors if not any(p.search(e) for p in ALLOWED_ERRORS)]
+    assert not errors, f"{page_path} logged errors: {errors}"
+    assert not failed, f"{page_path} had failed requests: {failed}"
+    broken = [img["src"] for img in images if img["width"] == 0]
+    assert not broken, f"{page_path} has images that did not load: {broken}"
+    if has_maths:
+        assert n_maths > 0, f"{page_path} has maths markup but MathJax typeset nothing"
+        assert n_merror == 0, f"{page_path} has {n_merror} formulas MathJax could not parse"
+    n_article = sum(img["inArticle"] for img in images)
+    assert n_article >= min_images(page_path), (
+        f"{page_path} shows {n_article} images, expected at least {min_images(page_path)} "
+        "(figures dropped? MPLBACKEND=Agg in the build environment drops them)"
+    )
+
+
+def test_index_redirects_to_first_page(context, server):
+    page, errors, failed = open_page(context, f"{server}/index.html")
+    try:
+        page.wait_for_url(re.compile(r"/book/intro\.html$"))
+        assert page.locator("h1").first.inner_text().strip().startswith("Vanishing Gradients Lab")
+    finally:
+        page.close()
+    assert not [e for e in errors if not any(p.search(e) for p in ALLOWED_ERRORS)]

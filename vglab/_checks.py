@@ -29,7 +29,8 @@ def _is_array(x) -> bool:
     return isinstance(x, np.ndarray) or backend.is_torch(x)
 
 
-def check_array(owner: str, name: str, x, shape=None, ndim=None, dtype=None, kind: str = "float"):
+def check_array(owner: str, name: str, x, shape=None, ndim=None, dtype=None, kind: str = "float",
+                dtype_source: str | None = None):
     """Check that ``x`` is an array with the expected shape, number of dimensions and dtype.
 
     Args:
@@ -40,6 +41,7 @@ def check_array(owner: str, name: str, x, shape=None, ndim=None, dtype=None, kin
         ndim: an int or a tuple of allowed numbers of dimensions.
         dtype: expected dtype name ("float64"); None accepts any dtype of the right kind.
         kind: "float" or "int": what the entries must be.
+        dtype_source: where the expected dtype comes from, for the message ("the parameters' dtype").
     """
     if not _is_array(x):
         raise TypeError(f"{owner} expected {name} to be a NumPy array or torch tensor, "
@@ -60,8 +62,8 @@ def check_array(owner: str, name: str, x, shape=None, ndim=None, dtype=None, kin
     if kind == "int" and not is_int:
         raise TypeError(f"{owner} expected {name} of an integer dtype (class indices), got {got}")
     if dtype is not None and got != backend.dtype_name(dtype):
-        raise TypeError(f"{owner} expected {name} of dtype {backend.dtype_name(dtype)} "
-                        f"(the parameters' dtype), got {got}")
+        source = f" ({dtype_source})" if dtype_source else ""
+        raise TypeError(f"{owner} expected {name} of dtype {backend.dtype_name(dtype)}{source}, got {got}")
     return x
 
 

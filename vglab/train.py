@@ -107,28 +107,31 @@ def train(model: Module, loss_fn, optimizer, data: Dataset, steps: int, batch_si
 
     model.train()
     stream = index_stream()
-    for step in progress_bar(range(steps), total=steps, desc=desc, enabled=progress):
-        idx = next(stream)
-        X, y = data.X_train[idx], data.y_train[idx]
-        try:
-            loss = float(loss_fn(model(X), y))
-        except ValueError as err:
-            if "non-finite" not in str(err):
-                raise
-            loss = math.nan
-        if not math.isfinite(loss):
-            history.diverged_at = step
-            break
-        model.backward(loss_fn.backward())
-        info = StepInfo(step, model, optimizer, loss)
-        for cb in callbacks:
-            cb.on_before_step(info)
-        optimizer.step()
-        optimizer.zero_grad()
-        for cb in callbacks:
-            cb.on_step_end(info)
-        history.loss.append(loss)
-        if eval_every and ((step + 1) % eval_every == 0 or step + 1 == steps):
-            history.eval_steps.append(step + 1)
-            history.test_accuracy.append(accuracy(model, data.X_test, data.y_test))
+    # A diverging run overflows on its way to a non-finite loss; that is recorded in the
+    # history (diverged_at), so NumPy's overflow warnings would only repeat it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in progress_bar(range(steps), total=steps, desc=desc, enabled=progress):
+            idx = next(stream)
+            X, y = data.X_train[idx], data.y_train[idx]
+            try:
+                loss = float(loss_fn(model(X), y))
+            except ValueError as err:
+                if "non-finite" not in str(err):
+                    raise
+                loss = math.nan
+            if not math.isfinite(loss):
+                history.diverged_at = step
+                break
+            model.backward(loss_fn.backward())
+            info = StepInfo(step, model, optimizer, loss)
+            for cb in callbacks:
+                cb.on_before_step(info)
+            optimizer.step()
+            optimizer.zero_grad()
+            for cb in callbacks:
+                cb.on_step_end(info)
+            history.loss.append(loss)
+            if eval_every and ((step + 1) % eval_every == 0 or step + 1 == steps):
+                history.eval_steps.append(step + 1)
+                history.test_accuracy.append(accuracy(model, data.X_test, data.y_test))
     return history

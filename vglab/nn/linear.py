@@ -30,7 +30,7 @@ def check_input(module: Module, name: str, x, shape=None, ndim=None):
     params = list(module.parameters())
     if params:
         same_backend(owner, **{name: x, "parameters": params[0].data})
-        check_array(owner, name, x, dtype=params[0].dtype)
+        check_array(owner, name, x, dtype=params[0].dtype, dtype_source="the parameters' dtype")
     return x
 
 
@@ -66,6 +66,7 @@ class Linear(Module):
         x = self._cache.x
         check_array("Linear.backward", "grad_output", grad_output,
                     shape=tuple(x.shape[:-1]) + (self.out_features,), dtype=x.dtype)
+        same_backend("Linear.backward", grad_output=grad_output, x=x)
         dy = grad_output.reshape(-1, self.out_features)      # (M, out)
         self.weight.accumulate(dy.T @ x.reshape(-1, self.in_features))  # (out, in)
         if self.bias is not None:
@@ -78,7 +79,8 @@ class Linear(Module):
 
 
 class _FlattenCache(NamedTuple):
-    shape: tuple
+    shape: tuple      # the input's shape
+    out_shape: tuple  # the output's shape
 
 
 class Flatten(Module):
@@ -93,10 +95,12 @@ class Flatten(Module):
         shape = tuple(x.shape)
         start = self.start_dim % len(shape)
         end = self.end_dim % len(shape)
-        self._cache = _FlattenCache(shape)
-        return x.reshape(shape[:start] + (-1,) + shape[end + 1:])
+        y = x.reshape(shape[:start] + (-1,) + shape[end + 1:])
+        self._cache = _FlattenCache(shape, tuple(y.shape))
+        return y
 
     def backward(self, grad_output):
+        check_array("Flatten.backward", "grad_output", grad_output, shape=self._cache.out_shape)
         return grad_output.reshape(self._cache.shape)
 
     def extra_repr(self):

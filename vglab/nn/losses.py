@@ -39,6 +39,8 @@ def softmax(z, axis: int = -1):
 class _Loss:
     """Shared by the losses: reduction, finiteness check, backward before forward."""
 
+    _input = "pred"  # the name of the first argument, for error messages
+
     def __init__(self, reduction: str = "mean", check_finite: bool = True):
         self.reduction = check_choice(type(self).__name__, "reduction", reduction, ("mean", "sum", "none"))
         self.check_finite = check_finite
@@ -73,6 +75,7 @@ class _Loss:
             return float(grad)
         shape = per_item_shape if self.reduction == "none" else ()
         check_array(f"{type(self).__name__}.backward", "grad", grad, shape=shape, dtype=like.dtype)
+        same_backend(f"{type(self).__name__}.backward", **{"grad": grad, self._input: like})
         return grad
 
     def __repr__(self):
@@ -89,7 +92,7 @@ class MSELoss(_Loss):
     def __call__(self, pred, target):
         name = "MSELoss"
         check_array(name, "pred", pred)
-        check_array(name, "target", target, dtype=pred.dtype)
+        check_array(name, "target", target, dtype=pred.dtype, dtype_source="the dtype of pred")
         xp = same_backend(name, pred=pred, target=target)
         if tuple(pred.shape) != tuple(target.shape):
             raise ValueError(f"MSELoss expected target of shape {fmt_shape(pred.shape)} (the shape of pred), "
@@ -121,6 +124,8 @@ class CrossEntropyLoss(_Loss):
     ``weight``, ``ignore_index`` and ``label_smoothing`` are not supported.
     """
 
+    _input = "logits"
+
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0, check_finite: bool = True):
         if weight is not None or ignore_index != -100 or label_smoothing != 0.0:
@@ -136,12 +141,13 @@ class CrossEntropyLoss(_Loss):
         if self.check_finite:
             check_finite(name, "logits", logits, _HINT)
         if "float" in backend.dtype_name(target.dtype):      # class probabilities
-            check_array(name, "target", target, shape=(n, c), dtype=logits.dtype)
+            check_array(name, "target", target, shape=(n, c), dtype=logits.dtype,
+                        dtype_source="the dtype of logits")
             target_p = target
         else:                                               # class indices
             check_array(name, "target", target, shape=(n,), kind="int")
             if n and (int(xp.min(target)) < 0 or int(xp.max(target)) >= c):
-                raise ValueError(f"CrossEntropyLoss expected class indices in [0, {c - 1}], "
+                raise ValueError(f"CrossEntropyLoss expected target class indices in [0, {c - 1}], "
                                  f"got values from {int(xp.min(target))} to {int(xp.max(target))}")
             target_p = backend.one_hot(target, c, like=logits)  # (N, C)
         log_p = log_softmax(logits, axis=1)                  # (N, C)
@@ -152,7 +158,7 @@ class CrossEntropyLoss(_Loss):
         log_p, q = self._need_cache()
         xp = backend.namespace(log_p)
         g = self._upstream(grad, (log_p.shape[0],), log_p)
-        if not isinstance(g, float):
-            g = g[:, None]                                   # (N, 1)
+        if self.reduction == "none" and not isinstance(g, float):
+            g = g[:, None]                                   # (N, 1); a 0-d grad broadcasts as it is
         dz = xp.exp(log_p) * xp.sum(q, axis=1, keepdims=True) - q   # (N, C)
         return self._scale(xp, dz * g, log_p.shape[0])

@@ -18,7 +18,7 @@ import functools
 from collections import OrderedDict
 
 from .. import backend
-from .._checks import check_array
+from .._checks import check_array, same_backend
 
 __all__ = ["Parameter", "Module", "Sequential", "no_grad", "is_grad_enabled"]
 
@@ -153,9 +153,11 @@ class Module:
         return self._cache
 
     def _check_grad(self, grad_output, like):
-        """Check that an upstream gradient has the shape and dtype of the output it belongs to."""
-        return check_array(f"{type(self).__name__}.backward", "grad_output", grad_output,
-                           shape=tuple(like.shape), dtype=like.dtype)
+        """Check that an upstream gradient has the shape, dtype and backend of the output it belongs to."""
+        owner = f"{type(self).__name__}.backward"
+        check_array(owner, "grad_output", grad_output, shape=tuple(like.shape), dtype=like.dtype)
+        same_backend(owner, grad_output=grad_output, output=like)
+        return grad_output
 
     def register_forward_hook(self, hook) -> _Handle:
         """``hook(module, inputs, output)`` runs after every forward; a non-None return replaces the output."""

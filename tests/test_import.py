@@ -30,6 +30,7 @@ NETWORK_SIGNS = ("Could not find a version", "No matching distribution", "NewCon
 def _key() -> str:
     h = hashlib.sha256(PYPROJECT.read_bytes())
     h.update(str(ROOT).encode())
+    h.update((ROOT / "requirements" / "constraints.txt").read_bytes())
     h.update(sys.version.encode())
     return h.hexdigest()[:16]
 
@@ -49,7 +50,8 @@ def _build(venv: Path) -> None:
     python = venv / "bin" / "python"
     deps = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
     assert not [d for d in deps if d.lower().startswith("torch")], f"torch is a hard dependency: {deps}"
-    for cmd in ([str(python), "-m", "pip", "install", "--quiet", *deps],
+    constraints = ROOT / "requirements" / "constraints.txt"   # the versions `make` installs
+    for cmd in ([str(python), "-m", "pip", "install", "--quiet", "-c", str(constraints), *deps],
                 [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)]):
         done = _run(cmd, timeout=900)
         if done.returncode != 0:

@@ -14,13 +14,14 @@ export VGLAB_STATIC := 1
 # MPLBACKEND=Agg in the environment silently drops every figure from the book.
 unexport MPLBACKEND
 
-.PHONY: book test unit notebooks html browser lab bench lock clean help
+.PHONY: book test unit notebooks html browser lab bench lock ipynb clean help
 
 help:
 	@echo "make book   execute every chapter and build the HTML book in _build/html"
 	@echo "make test   unit tests, every chapter under nbval, the -W -n build, the browser test"
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make bench  vglab against PyTorch on the CPU (ratios)"
+	@echo "make ipynb  regenerate the Colab copies chapters/*.ipynb from chapters/*.md"
 	@echo "make clean  remove _build, caches and .venv"
 
 $(BIN)/python:
@@ -61,6 +62,10 @@ lab: $(VENV)/.book
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/run.py
 
+# Colab opens .ipynb files only: keep an output-free copy of each chapter beside it.
+ipynb: $(VENV)/.book
+	$(BIN)/jupytext --to ipynb chapters/*.md
+
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]" jupyterlab
 	{ echo "# Exact versions of every package make installs (pip -c): the test, book and lab extras."; \
@@ -69,5 +74,5 @@ lock: | $(BIN)/python
 	  | grep -viE '^(hatchling|trove-classifiers|pathspec|setuptools|wheel)=='; } > requirements/constraints.txt
 
 clean:
-	rm -rf _build $(VENV) .pytest_cache .hypothesis chapters/*.ipynb
+	rm -rf _build $(VENV) .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

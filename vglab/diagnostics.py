@@ -50,8 +50,8 @@ def layer_grad_norms(model, loss_fn, X, y) -> np.ndarray:
     return np.array(list(grad_norms(model).values()))
 
 
-class GradNormRecorder(Callback):
-    """Records every layer's weight-gradient norm at every step: ``history`` (steps, L)."""
+class _PerLayerRecorder(Callback):
+    """Rows of per-layer values, one row per recorded step: ``history`` (steps, L)."""
 
     def __init__(self, every: int = 1):
         self.every = every
@@ -59,33 +59,34 @@ class GradNormRecorder(Callback):
         self.names: list[str] = []
         self.rows: list[list[float]] = []
 
-    def on_before_step(self, info: StepInfo) -> None:
-        if info.step % self.every:
-            return
-        norms = grad_norms(info.model)
-        self.names = list(norms)
-        self.steps.append(info.step)
-        self.rows.append(list(norms.values()))
+    def _record(self, step: int, values: dict) -> None:
+        self.names = list(values)
+        self.steps.append(step)
+        self.rows.append(list(values.values()))
 
     @property
     def history(self) -> np.ndarray:
         return np.array(self.rows)
 
 
-class UpdateRatioRecorder(Callback):
-    """Records $\\|\\Delta W_l\\| / \\|W_l\\|$ per layer and step: ``history`` (steps, L)."""
+class GradNormRecorder(_PerLayerRecorder):
+    """Records every layer's weight-gradient norm at every ``every``-th step."""
+
+    def on_before_step(self, info: StepInfo) -> None:
+        if info.step % self.every == 0:
+            self._record(info.step, grad_norms(info.model))
+
+
+class UpdateRatioRecorder(_PerLayerRecorder):
+    """Records $\\|\\Delta W_l\\| / \\|W_l\\|$ per layer at every ``every``-th step."""
 
     def __init__(self, every: int = 1):
-        self.every = every
-        self.steps: list[int] = []
-        self.names: list[str] = []
-        self.rows: list[list[float]] = []
+        super().__init__(every)
         self._before: dict = {}
 
     def on_before_step(self, info: StepInfo) -> None:
-        if info.step % self.every:
-            return
-        self._before = {name: backend.to_numpy(m.weight.data).copy() for name, m in weight_layers(info.model)}
+        if info.step % self.every == 0:
+            self._before = {name: backend.to_numpy(m.weight.data).copy() for name, m in weight_layers(info.model)}
 
     def on_step_end(self, info: StepInfo) -> None:
         if not self._before:
@@ -94,11 +95,5 @@ class UpdateRatioRecorder(Callback):
         for name, m in weight_layers(info.model):
             before = self._before[name]
             ratios[name] = _norm(backend.to_numpy(m.weight.data) - before) / _norm(before)
-        self.names = list(ratios)
-        self.steps.append(info.step)
-        self.rows.append(list(ratios.values()))
+        self._record(info.step, ratios)
         self._before = {}
-
-    @property
-    def history(self) -> np.ndarray:
-        return np.array(self.rows)

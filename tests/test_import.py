@@ -129,7 +129,15 @@ def test_torch_backend_says_how_to_install_torch(venv_python, tmp_path):
         else:
             raise SystemExit("vg.backend.use('torch') did not raise ImportError without torch")
         assert vg.backend.current() == ("numpy", None), vg.backend.current()
+        try:
+            vg.nn.Linear(2, 3).to("torch")
+        except ImportError as err:
+            print(err)
+        else:
+            raise SystemExit("Module.to('torch') did not raise ImportError without torch")
     """)
     assert done.returncode == 0, done.stdout + done.stderr
-    message = done.stdout.strip()
-    assert "pip install" in message and "torch" in message, message
+    messages = done.stdout.strip().splitlines()
+    assert len(messages) == 2, messages
+    for message in messages:
+        assert "pip install 'vglab[torch]'" in message, message

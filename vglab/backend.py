@@ -77,6 +77,15 @@ def device_of(a):
     return a.device if is_torch(a) else "cpu"
 
 
+def _torch():
+    """The torch module, or an ImportError that says how to install it."""
+    try:
+        import torch
+    except ImportError as err:
+        raise ImportError("the torch backend needs PyTorch: pip install 'vglab[torch]'") from err
+    return torch
+
+
 def _current_namespace():
     if _state.name == "torch":
         import torch
@@ -96,11 +105,7 @@ def use(name: str, device: str | None = None) -> None:
     if name == "numpy" and device not in (None, "cpu"):
         raise ValueError(f"the numpy backend has only device 'cpu', got {device!r}")
     if name == "torch":
-        try:
-            import torch
-        except ImportError as err:  # pragma: no cover - depends on the environment
-            raise ImportError("the torch backend needs PyTorch: pip install 'vglab[torch]'") from err
-        torch.empty(0, device=device)  # fails early and clearly for an unknown device
+        _torch().empty(0, device=device)  # fails early and clearly for an unknown device
     _state.name, _state.device = name, device
 
 
@@ -188,7 +193,7 @@ def convert(x, name: str | None = None, device: str | None = None, dtype=None):
     is_float = "float" in dtype_name(x.dtype)
     target = (dtype_name(dtype) if dtype is not None else dtype_name(x.dtype)) if is_float else None
     if name == "torch":
-        import torch
+        torch = _torch()
         if device is None:
             device = x.device if is_torch(x) else "cpu"
         t = x.detach() if is_torch(x) else torch.as_tensor(np.asarray(x))

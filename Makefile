@@ -13,6 +13,10 @@ BUILD  := $(BIN)/jupyter-book build . --builder html -W -n --keep-going
 export VGLAB_STATIC := 1
 # MPLBACKEND=Agg in the environment silently drops every figure from the book.
 unexport MPLBACKEND
+# One BLAS thread per process: the chapters' matrices are small, and two xdist workers with
+# two OpenBLAS threads each on two cores run 10x slower than with one (measured).
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: book test unit notebooks html browser lab bench lock ipynb clean help
 
@@ -28,7 +32,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.book: pyproject.toml requirements/constraints.txt | $(BIN)/python
-	$(PIP) -e ".[book]"
+	$(PIP) -e ".[book,torch]"
 	@touch $@
 
 $(VENV)/.test: pyproject.toml requirements/constraints.txt | $(BIN)/python

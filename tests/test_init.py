@@ -194,3 +194,12 @@ def test_same_seed_same_weights_on_both_backends():
     vg.manual_seed(7)
     t = init.xavier_normal_(torch.empty(5, 4, dtype=torch.float64))
     np.testing.assert_array_equal(a, t.numpy())
+
+
+def test_normal_with_mean_and_std_against_torch():
+    w = _draw(init.normal_, mean=3.0, std=0.5)
+    assert np.mean(w) == pytest.approx(3.0, abs=0.01) and np.std(w) == pytest.approx(0.5, rel=0.02)
+    tw = _torch_draw(torch.nn.init.normal_, mean=3.0, std=0.5)
+    assert np.var(w) == pytest.approx(np.var(tw), rel=0.03)
+    with pytest.raises(ValueError, match="normal_ expected std >= 0, got -1"):
+        init.normal_(np.empty(3), std=-1.0)

@@ -8,6 +8,10 @@ r"""Per-layer diagnostics: where does the gradient vanish, and how far does each
   recording, per layer and step, the gradient norm and the update-to-weight ratio
   $\|W_\text{after} - W_\text{before}\|_F / \|W_\text{before}\|_F$ (around ``opt.step()``;
   a common rule of thumb is about $10^{-3}$ per step).
+* ``Recorder(model)``: all of these and the activations' mean, standard deviation,
+  saturation and dead units, per layer and step, for a vglab model (as a ``train``
+  callback or in your own loop) or a ``torch.nn.Module`` (through forward hooks); see
+  ``vglab.recorder``. Its plots are ``vg.plots.layer_stat_lines`` and ``vg.plots.layer_histograms``.
 
 Layers are the leaf modules holding a ``weight``, named as ``named_modules()`` names them.
 """
@@ -18,9 +22,11 @@ import numpy as np
 
 from . import backend
 from .models import weight_layers
+from .recorder import STATS, Recorder, dead_fraction, layers_of, saturation_fraction
 from .train import Callback, StepInfo
 
-__all__ = ["weight_layers", "grad_norms", "layer_grad_norms", "GradNormRecorder", "UpdateRatioRecorder"]
+__all__ = ["weight_layers", "grad_norms", "layer_grad_norms", "GradNormRecorder", "UpdateRatioRecorder",
+           "Recorder", "STATS", "saturation_fraction", "dead_fraction", "layers_of"]
 
 
 def _norm(x) -> float:

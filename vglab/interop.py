@@ -3,7 +3,8 @@
     tm = vg.interop.to_torch(model)        # a torch.nn.Module with the same weights
     model = vg.interop.from_torch(tm)      # and back (float64 NumPy by default)
 
-Supported: Sequential, Linear, Flatten, Sigmoid, Tanh, ReLU. Anything else raises a
+Supported: Sequential, Linear, Flatten, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU (its slopes
+copied), ELU, GELU, Softplus (hyper-parameters copied). Anything else raises a
 ``TypeError`` naming the module type, so nothing is skipped silently.
 """
 
@@ -16,6 +17,9 @@ from . import backend, nn
 __all__ = ["to_torch", "from_torch"]
 
 _SIMPLE = ("Sigmoid", "Tanh", "ReLU")
+#: Parameter-free activations and the hyper-parameters that travel with them (same names in torch).
+_HYPER = {"LeakyReLU": ("negative_slope",), "ELU": ("alpha",), "GELU": ("approximate",),
+          "Softplus": ("beta", "threshold")}
 
 
 def to_torch(module: nn.Module, dtype=None):
@@ -34,8 +38,13 @@ def to_torch(module: nn.Module, dtype=None):
         return out
     if isinstance(module, nn.Flatten):
         return torch.nn.Flatten(module.start_dim, module.end_dim)
-    if name in _SIMPLE and type(module).__module__.startswith("vglab"):
-        return getattr(torch.nn, name)()
+    if isinstance(module, nn.PReLU):
+        out = torch.nn.PReLU(module.num_parameters, dtype=dtype)
+        with torch.no_grad():
+            out.weight.copy_(torch.as_tensor(backend.to_numpy(module.weight.data)))
+        return out
+    if name in _SIMPLE + tuple(_HYPER) and type(module).__module__.startswith("vglab"):
+        return getattr(torch.nn, name)(**{k: getattr(module, k) for k in _HYPER.get(name, ())})
     raise TypeError(f"to_torch does not support {name} modules yet")
 
 
@@ -53,6 +62,10 @@ def from_torch(module):
         return out
     if isinstance(module, torch.nn.Flatten):
         return nn.Flatten(module.start_dim, module.end_dim)
-    if name in _SIMPLE and isinstance(module, getattr(torch.nn, name)):
-        return getattr(nn, name)()
+    if isinstance(module, torch.nn.PReLU):
+        out = nn.PReLU(module.num_parameters)
+        out.weight.data = backend.asarray(module.weight.detach().cpu().numpy().astype(np.float64))
+        return out
+    if name in _SIMPLE + tuple(_HYPER) and isinstance(module, getattr(torch.nn, name)):
+        return getattr(nn, name)(**{k: getattr(module, k) for k in _HYPER.get(name, ())})
     raise TypeError(f"from_torch does not support torch.nn.{name} modules yet")

@@ -20,7 +20,9 @@ from ._checks import check_choice, check_number
 
 __all__ = ["ACTIVATIONS", "INITS", "deep_mlp", "MLPConfig", "CHAPTER0", "chapter0_network", "weight_layers"]
 
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "linear": None}
+#: Activations by name (torch.nn.functional's names); "linear" puts none between the layers.
+ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU,
+               "prelu": nn.PReLU, "elu": nn.ELU, "gelu": nn.GELU, "softplus": nn.Softplus, "linear": None}
 
 
 #: Weight initialisations by name; each takes (weight, gain). "default" keeps torch's Linear init.
@@ -42,7 +44,9 @@ def deep_mlp(depth: int, width: int, activation: str = "sigmoid", init: str = "d
     Args:
         depth: number of Linear layers L (so L - 1 hidden activations).
         width: units per hidden layer.
-        activation: "sigmoid", "tanh", "relu" or "linear" (no activation: a deep linear net).
+        activation: a name in ``ACTIVATIONS`` ("sigmoid", "tanh", "relu", "leaky_relu", "prelu",
+            "elu", "gelu", "softplus"), each with torch's defaults, or "linear" (no activation:
+            a deep linear net).
         init: a name in ``INITS``; "default" is PyTorch's Linear initialisation.
         gain: the gain of "xavier_*" and "orthogonal" (for "orthogonal": the
             singular values, so 1.1 or 0.9 make every layer expand or shrink the signal).
@@ -69,9 +73,12 @@ def deep_mlp(depth: int, width: int, activation: str = "sigmoid", init: str = "d
 
 
 def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """The leaf modules that hold a ``weight``, in forward order, named as ``named_modules`` names them."""
+    """The leaf modules that hold a ``weight``, in forward order, named as ``named_modules`` names them.
+
+    ``PReLU`` is left out: its ``weight`` is the activation's learned slope, not a layer's weights.
+    """
     return [(name, m) for name, m in model.named_modules()
-            if not list(m.children()) and "weight" in m._parameters]
+            if not list(m.children()) and "weight" in m._parameters and not isinstance(m, nn.PReLU)]
 
 
 @dataclass(frozen=True)

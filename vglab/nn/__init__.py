@@ -2,8 +2,10 @@
 
 from .module import Parameter, Module, Sequential, no_grad, is_grad_enabled
 from .linear import Linear, Flatten
-from .activations import Sigmoid, Tanh, ReLU
+from .activations import Sigmoid, Tanh, ReLU, ELU, GELU, Softplus
+from .rectifiers import LeakyReLU, PReLU
 from .losses import MSELoss, CrossEntropyLoss, softmax, log_softmax
 
 __all__ = ["Parameter", "Module", "Sequential", "no_grad", "is_grad_enabled", "Linear", "Flatten",
-           "Sigmoid", "Tanh", "ReLU", "MSELoss", "CrossEntropyLoss", "softmax", "log_softmax"]
+           "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "Softplus",
+           "MSELoss", "CrossEntropyLoss", "softmax", "log_softmax"]

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from conftest import backends
 import vglab as vg
@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 
 SHAPES = [(3, 4), (5,)]
 STEPS = 200
+NAMES = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 
 
 def relerr(a, b):
@@ -47,10 +48,26 @@ def feed(ours, theirs, grads):
         t.grad = torch.tensor(g.copy(), dtype=torch.float64)
 
 
+def max_error(ours, theirs):
+    return max(relerr(vg.to_numpy(p.data), t.detach().numpy()) for p, t in zip(ours, theirs))
+
+
 def assert_same(ours, theirs, tol=1e-12):
     for p, t in zip(ours, theirs):
         err = relerr(vg.to_numpy(p.data), t.detach().numpy())
         assert err < tol, f"parameter of shape {p.shape} differs from torch by {err:.2e}"
+
+
+def assert_same_state(ours_opt, torch_opt, ours, theirs, tol=1e-12):
+    """The per-parameter state has torch's names (exp_avg_sq, square_avg, sum, ...) and values."""
+    for p, t in zip(ours, theirs):
+        mine, reference = ours_opt.state.get(p, {}), torch_opt.state[t]
+        assert set(mine) == set(reference), (sorted(mine), sorted(reference))
+        for key, value in reference.items():
+            if key == "step":
+                assert mine[key] == int(value.item())
+            else:
+                assert relerr(vg.to_numpy(mine[key]), value.numpy()) < tol, key
 
 
 def run_pair(ours_opt, torch_opt, ours, theirs, grads):
@@ -59,6 +76,8 @@ def run_pair(ours_opt, torch_opt, ours, theirs, grads):
         ours_opt.step()
         torch_opt.step()
     assert_same(ours, theirs)
+    assert_same_state(ours_opt, torch_opt, ours, theirs)
+    return max_error(ours, theirs)
 
 
 # --------------------------------------------------------------------------- hyper-parameter grids
@@ -74,43 +93,82 @@ def sgd_grid():
     return grid
 
 
+def adagrad_grid():
+    return [dict(lr=0.1, lr_decay=decay, weight_decay=wd, initial_accumulator_value=acc, eps=eps, maximize=mx)
+            for decay, wd, acc, eps, mx in itertools.product(
+                [0.0, 0.01], [0.0, 0.1], [0.0, 0.5], [1e-10, 1e-2], [False, True])]
+
+
+def rmsprop_grid():
+    return [dict(lr=0.01, alpha=alpha, eps=eps, weight_decay=wd, momentum=mom, centered=centered, maximize=mx)
+            for (alpha, eps), wd, mom, centered, mx in itertools.product(
+                [(0.99, 1e-8), (0.3, 1e-2)], [0.0, 0.1], [0.0, 0.9], [False, True], [False, True])]
+
+
 def adam_grid():
     return [dict(lr=0.01, betas=betas, eps=eps, weight_decay=wd, amsgrad=ams, maximize=mx)
             for betas, eps, wd, ams, mx in itertools.product(
                 [(0.9, 0.999), (0.3, 0.9), (0.0, 0.5)], [1e-8, 1e-2], [0.0, 0.1], [False, True], [False, True])]
 
 
-def _id(h):
-    return ",".join(f"{k}={v}" for k, v in h.items() if k != "lr")
+def adamw_grid():
+    return [dict(lr=0.01, betas=betas, eps=eps, weight_decay=wd, amsgrad=ams, maximize=mx)
+            for (betas, eps), wd, ams, mx in itertools.product(
+                [((0.9, 0.999), 1e-8), ((0.5, 0.9), 1e-3)], [0.0, 1e-2, 0.5], [False, True], [False, True])]
+
+
+GRIDS = {"SGD": sgd_grid(), "Adagrad": adagrad_grid(), "RMSprop": rmsprop_grid(), "Adam": adam_grid(),
+         "AdamW": adamw_grid()}
+CASES = [(name, hp) for name in NAMES for hp in GRIDS[name]]
+
+
+def _id(case):
+    name, hp = case
+    return name + ":" + ",".join(f"{k}={v}" for k, v in hp.items() if k != "lr")
 
 
 @pytest.mark.parametrize("backend", backends)
-@pytest.mark.parametrize("hp", sgd_grid(), ids=_id)
-def test_sgd_equals_torch(backend, hp):
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_equals_torch(backend, case):
+    """200 steps on the same random gradients: parameters and state agree with torch to < 1e-12."""
+    name, hp = case
     ours, theirs = make_params(backend)
-    run_pair(optim.SGD(ours, **hp), torch.optim.SGD(theirs, **hp), ours, theirs, gradients())
+    run_pair(getattr(optim, name)(ours, **hp), getattr(torch.optim, name)(theirs, **hp), ours, theirs,
+             gradients())
     # the parameters stayed on their backend
     assert all(vg.backend.is_torch(p.data) == (backend == "torch") for p in ours)
 
 
-@pytest.mark.parametrize("backend", backends)
-@pytest.mark.parametrize("hp", adam_grid(), ids=_id)
-def test_adam_equals_torch(backend, hp):
-    ours, theirs = make_params(backend)
-    run_pair(optim.Adam(ours, **hp), torch.optim.Adam(theirs, **hp), ours, theirs, gradients())
-    assert all(vg.backend.is_torch(p.data) == (backend == "torch") for p in ours)
-
-
-def test_defaults_equal_torch():
-    ours, _ = make_params("numpy")
-    for name in ("SGD", "Adam"):
-        ours_opt = getattr(optim, name)(ours)
+def test_grids_cover_every_option():
+    """Every hyper-parameter of every optimiser takes a non-default value somewhere in its grid."""
+    for name in NAMES:
         t = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
-        torch_opt = getattr(torch.optim, name)([t])
-        for key, value in ours_opt.param_groups[0].items():
-            if key in ("params", "lr_schedule"):
+        defaults = getattr(optim, name)([Parameter(np.zeros(2))]).defaults
+        for key, default in defaults.items():
+            if key in ("lr", "decoupled_weight_decay"):
                 continue
-            assert torch_opt.param_groups[0][key] == value, f"{name} default {key}"
+            assert any(hp[key] != default for hp in GRIDS[name]), (name, key)
+        assert torch.optim.__dict__[name]([t]).defaults["lr"] == defaults["lr"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_defaults_equal_torch(name):
+    ours, _ = make_params("numpy")
+    ours_opt = getattr(optim, name)(ours)
+    t = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    torch_opt = getattr(torch.optim, name)([t])
+    for key, value in ours_opt.param_groups[0].items():
+        if key in ("params", "lr_schedule"):
+            continue
+        assert torch_opt.param_groups[0][key] == value, f"{name} default {key}"
+    assert ours_opt.param_groups[0]["lr"] == {"SGD": 1e-3, "Adagrad": 1e-2, "RMSprop": 1e-2, "Adam": 1e-3,
+                                               "AdamW": 1e-3}[name]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_default_hyper_parameters_run_like_torch(name):
+    ours, theirs = make_params("numpy")
+    run_pair(getattr(optim, name)(ours), getattr(torch.optim, name)(theirs), ours, theirs, gradients(50))
 
 
 # --------------------------------------------------------------------------- schedules
@@ -120,9 +178,14 @@ def warmup_then_decay(k):
     return 0.1 * min(1.0, (k + 1) / 10) * 0.98 ** k
 
 
+SCHEDULED = [("SGD", dict(momentum=0.9)), ("Adagrad", dict(lr_decay=0.01)), ("RMSprop", dict(centered=True)),
+             ("Adam", dict(amsgrad=True)), ("AdamW", dict(weight_decay=0.1))]
+
+
 @pytest.mark.parametrize("backend", backends)
-@pytest.mark.parametrize("name, hp", [("SGD", dict(momentum=0.9)), ("Adam", dict(amsgrad=True))])
+@pytest.mark.parametrize("name, hp", SCHEDULED)
 def test_schedule_equals_lambda_lr(backend, name, hp):
+    """A schedule's value is what param_groups[0]["lr"] reports before each step, as with LambdaLR."""
     ours, theirs = make_params(backend)
     ours_opt = getattr(optim, name)(ours, lr=warmup_then_decay, **hp)
     torch_opt = getattr(torch.optim, name)(theirs, lr=0.1, **hp)
@@ -140,29 +203,6 @@ def test_schedule_equals_lambda_lr(backend, name, hp):
     assert_same(ours, theirs)
 
 
-# --------------------------------------------------------------------------- parameter groups
-
-@pytest.mark.parametrize("backend", backends)
-def test_sgd_parameter_groups(backend):
-    ours, theirs = make_params(backend)
-    groups = lambda ps: [{"params": [ps[0]], "lr": 0.2, "momentum": 0.9, "nesterov": True},
-                         {"params": [ps[1]], "weight_decay": 0.1}]
-    ours_opt = optim.SGD(groups(ours), lr=0.01, momentum=0.5)
-    torch_opt = torch.optim.SGD(groups(theirs), lr=0.01, momentum=0.5)
-    assert ours_opt.param_groups[0]["lr"] == 0.2 and ours_opt.param_groups[1]["lr"] == 0.01
-    assert ours_opt.param_groups[1]["momentum"] == 0.5
-    run_pair(ours_opt, torch_opt, ours, theirs, gradients())
-
-
-@pytest.mark.parametrize("backend", backends)
-def test_adam_parameter_groups(backend):
-    ours, theirs = make_params(backend)
-    groups = lambda ps: [{"params": [ps[0]], "betas": (0.5, 0.9), "amsgrad": True},
-                         {"params": ps[1], "lr": 0.05, "eps": 1e-3}]   # a bare tensor, as torch allows
-    run_pair(optim.Adam(groups(ours), lr=0.01), torch.optim.Adam(groups(theirs), lr=0.01),
-             ours, theirs, gradients())
-
-
 def test_schedule_in_one_group_only():
     ours, theirs = make_params("numpy")
     ours_opt = optim.SGD([{"params": [ours[0]], "lr": warmup_then_decay}, {"params": [ours[1]]}], lr=0.03)
@@ -174,18 +214,61 @@ def test_schedule_in_one_group_only():
         ours_opt.step()
 
 
+# --------------------------------------------------------------------------- parameter groups
+
+GROUPS = {
+    "SGD": (dict(lr=0.01, momentum=0.5), [dict(lr=0.2, momentum=0.9, nesterov=True), dict(weight_decay=0.1)]),
+    "Adagrad": (dict(lr=0.05), [dict(lr_decay=0.05, eps=1e-3), dict(lr=0.2, weight_decay=0.1, maximize=True)]),
+    "RMSprop": (dict(lr=0.01, momentum=0.5), [dict(alpha=0.5, centered=True), dict(momentum=0.0, eps=1e-3)]),
+    "Adam": (dict(lr=0.01), [dict(betas=(0.5, 0.9), amsgrad=True), dict(lr=0.05, eps=1e-3)]),
+    "AdamW": (dict(lr=0.01), [dict(weight_decay=0.3), dict(lr=0.05, betas=(0.0, 0.5), amsgrad=True)]),
+}
+
+
+@pytest.mark.parametrize("backend", backends)
+@pytest.mark.parametrize("name", NAMES)
+def test_parameter_groups(backend, name):
+    """Each group keeps its own hyper-parameters; missing ones come from the constructor's."""
+    defaults, own = GROUPS[name]
+    ours, theirs = make_params(backend)
+
+    def groups(ps):   # the second group's params a bare tensor, as torch allows
+        return [{"params": [ps[0]], **own[0]}, {"params": ps[1], **own[1]}]
+
+    ours_opt = getattr(optim, name)(groups(ours), **defaults)
+    torch_opt = getattr(torch.optim, name)(groups(theirs), **defaults)
+    for i in (0, 1):
+        for key, value in {**defaults, **own[i]}.items():
+            assert ours_opt.param_groups[i][key] == (tuple(value) if key == "betas" else value), (i, key)
+    run_pair(ours_opt, torch_opt, ours, theirs, gradients())
+
+
+def test_adagrad_group_initial_accumulator_value_is_the_groups():
+    """vglab reads G_0 from each group (torch 2.13 uses the constructor's value for every group)."""
+    a, b = Parameter(np.ones(2)), Parameter(np.ones(2))
+    opt = optim.Adagrad([{"params": [a]}, {"params": [b], "initial_accumulator_value": 3.0}], lr=1.0,
+                        initial_accumulator_value=1.0)
+    a.grad, b.grad = np.full(2, 2.0), np.full(2, 2.0)
+    opt.step()
+    np.testing.assert_array_equal(opt.state[a]["sum"], [5.0, 5.0])
+    np.testing.assert_array_equal(opt.state[b]["sum"], [7.0, 7.0])
+    np.testing.assert_allclose(b.data, 1 - 2 / (np.sqrt(7.0) + 1e-10), rtol=1e-15)
+
+
 # --------------------------------------------------------------------------- state dicts
 
 @pytest.mark.parametrize("backend", backends)
-@pytest.mark.parametrize("name, hp", [("SGD", dict(lr=warmup_then_decay, momentum=0.9)),
-                                      ("Adam", dict(lr=warmup_then_decay, amsgrad=True))])
+@pytest.mark.parametrize("name, hp", [("SGD", dict(momentum=0.9)),
+                                      ("Adagrad", dict(lr_decay=0.01, initial_accumulator_value=0.1)),
+                                      ("RMSprop", dict(centered=True, momentum=0.5)),
+                                      ("Adam", dict(amsgrad=True)),
+                                      ("AdamW", dict(amsgrad=True, weight_decay=0.1))])
 def test_state_dict_round_trip(backend, name, hp):
     """Save after 100 steps, load into a fresh optimiser over copied weights: the next 100 steps agree."""
     grads = gradients()
     ours, theirs = make_params(backend)
-    ours_opt = getattr(optim, name)(ours, **hp)
-    torch_hp = {**hp, "lr": 0.1}
-    torch_opt = getattr(torch.optim, name)(theirs, **torch_hp)
+    ours_opt = getattr(optim, name)(ours, lr=warmup_then_decay, **hp)
+    torch_opt = getattr(torch.optim, name)(theirs, lr=0.1, **hp)
     sched = torch.optim.lr_scheduler.LambdaLR(torch_opt, lambda k: warmup_then_decay(k) / 0.1)
     for g in grads[:100]:
         feed(ours, theirs, g)
@@ -195,9 +278,11 @@ def test_state_dict_round_trip(backend, name, hp):
     saved = ours_opt.state_dict()
     with vg.backend.using(backend):
         copies = [Parameter(vg.backend.asarray(vg.to_numpy(p.data).copy())) for p in ours]
-    restored = getattr(optim, name)(copies, **{**hp, "lr": 1.0})
+    restored = getattr(optim, name)(copies, lr=1.0)          # other hyper-parameters: the defaults
     restored.load_state_dict(saved)
     assert restored.param_groups[0]["lr"] == ours_opt.param_groups[0]["lr"]
+    for key, value in hp.items():
+        assert restored.param_groups[0][key] == value
     for g in grads[100:]:
         feed(ours, theirs, g)
         feed(copies, theirs, g)
@@ -208,6 +293,20 @@ def test_state_dict_round_trip(backend, name, hp):
     for p, c in zip(ours, copies):
         np.testing.assert_array_equal(vg.to_numpy(c.data), vg.to_numpy(p.data))
     assert_same(copies, theirs)
+
+
+def test_saved_state_dict_does_not_change_when_training_goes_on():
+    p = Parameter(np.ones(3))
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = np.ones(3)
+    opt.step()
+    saved = opt.state_dict()
+    m = saved["state"][0]["exp_avg"].copy()
+    for _ in range(5):
+        p.grad = np.ones(3)
+        opt.step()
+    np.testing.assert_array_equal(saved["state"][0]["exp_avg"], m)
+    assert saved["state"][0]["step"] == 1 and saved["steps_done"] == 1
 
 
 def test_state_dict_refers_to_parameters_by_index():
@@ -222,12 +321,24 @@ def test_state_dict_refers_to_parameters_by_index():
     assert sd["state"][1]["step"] == 1
     with pytest.raises(ValueError, match="2 parameter groups, got 1"):
         opt.load_state_dict({**sd, "param_groups": sd["param_groups"][:1]})
+    two = optim.Adam([{"params": ours}, {"params": [Parameter(np.zeros(1))]}])
+    with pytest.raises(ValueError, match="expected 2 parameters in parameter group 0, got 1"):
+        two.load_state_dict(sd)
 
 
 # --------------------------------------------------------------------------- properties
 
 shapes = st.sampled_from([(1,), (4,), (2, 3)])
-floats = st.floats(-1e3, 1e3, allow_nan=False)
+magnitudes = st.one_of(st.just(0.0), st.floats(1e-6, 1e6))
+signs = st.lists(st.sampled_from([-1.0, 1.0]), min_size=6, max_size=6)
+
+
+def first_step(opt_class, g, w0, **hp):
+    p = Parameter(np.full(g.shape, w0))
+    opt = opt_class([p], **hp)
+    p.grad = g.copy()
+    opt.step()
+    return p.data - w0
 
 
 @given(shape=shapes, seed=st.integers(0, 2**16), lr=st.floats(0, 10), momentum=st.sampled_from([0.0, 0.9]))
@@ -241,24 +352,89 @@ def test_zero_gradient_leaves_sgd_unchanged(shape, seed, lr, momentum):
     np.testing.assert_array_equal(p.data, w)
 
 
-magnitudes = st.one_of(st.just(0.0), st.floats(1e-6, 1e6))
-
-
-@given(mags=st.lists(magnitudes, min_size=1, max_size=6), signs=st.lists(st.sampled_from([-1.0, 1.0]), min_size=6,
-       max_size=6), lr=st.floats(1e-4, 1.0), eps=st.sampled_from([1e-8, 1e-3, 1.0]),
-       betas=st.sampled_from([(0.9, 0.999), (0.0, 0.0), (0.5, 0.99)]), w0=st.floats(-10, 10))
+@given(mags=st.lists(magnitudes, min_size=1, max_size=6), signs=signs, lr=st.floats(1e-4, 1.0),
+       eps=st.sampled_from([1e-8, 1e-3, 1.0]), betas=st.sampled_from([(0.9, 0.999), (0.0, 0.0), (0.5, 0.99)]),
+       w0=st.floats(-10, 10))
 def test_adam_first_step_size(mags, signs, lr, eps, betas, w0):
     """After one Adam step |Δθ_i| = lr |g_i| / (|g_i| + eps), against the sign of g_i."""
     g = np.array(mags) * np.array(signs[:len(mags)])
-    p = Parameter(np.full(g.shape, w0))
-    opt = optim.Adam([p], lr=lr, eps=eps, betas=betas)
-    p.grad = g.copy()
-    opt.step()
-    delta = p.data - w0
+    delta = first_step(optim.Adam, g, w0, lr=lr, eps=eps, betas=betas)
     expected = lr * np.abs(g) / (np.abs(g) + eps)
     np.testing.assert_allclose(np.abs(delta), expected, rtol=1e-9, atol=1e-12 * (1 + abs(w0)))
     moved = np.abs(delta) > 1e-12 * (1 + abs(w0))
     assert np.all(np.sign(delta[moved]) == -np.sign(g[moved]))
+
+
+@given(mags=st.lists(magnitudes, min_size=1, max_size=6), signs=signs, lr=st.floats(1e-4, 1.0),
+       eps=st.sampled_from([1e-10, 1e-3, 1.0]), w0=st.floats(-10, 10))
+def test_adagrad_first_step(mags, signs, lr, eps, w0):
+    """Adagrad's first step is -lr g / (|g| + eps): G_1 = g^2 already holds the current gradient."""
+    g = np.array(mags) * np.array(signs[:len(mags)])
+    delta = first_step(optim.Adagrad, g, w0, lr=lr, eps=eps)
+    np.testing.assert_allclose(delta, -lr * g / (np.abs(g) + eps), rtol=1e-9, atol=1e-12 * (1 + abs(w0)))
+
+
+@given(mags=st.lists(magnitudes, min_size=1, max_size=6), signs=signs, lr=st.floats(1e-4, 1.0),
+       alpha=st.sampled_from([0.0, 0.5, 0.9, 0.99]), eps=st.sampled_from([1e-8, 1e-3, 1.0]),
+       w0=st.floats(-10, 10))
+def test_rmsprop_first_step(mags, signs, lr, alpha, eps, w0):
+    """RMSprop's first step is -lr g / (sqrt(1 - alpha) |g| + eps), since v_1 = (1 - alpha) g^2."""
+    g = np.array(mags) * np.array(signs[:len(mags)])
+    delta = first_step(optim.RMSprop, g, w0, lr=lr, alpha=alpha, eps=eps)
+    expected = -lr * g / (math.sqrt(1 - alpha) * np.abs(g) + eps)
+    np.testing.assert_allclose(delta, expected, rtol=1e-9, atol=1e-12 * (1 + abs(w0)))
+
+
+@given(shape=shapes, seed=st.integers(0, 2**16), lr=st.floats(1e-4, 1.0), wd=st.floats(0, 1),
+       eps=st.sampled_from([1e-8, 1e-3]), amsgrad=st.booleans(), steps=st.integers(1, 5))
+def test_adamw_zero_gradient_only_decays(shape, seed, lr, wd, eps, amsgrad, steps):
+    """With g = 0, AdamW multiplies the parameter by exactly (1 - lr wd) per step and does nothing else."""
+    w = np.random.default_rng(seed).standard_normal(shape)
+    p = Parameter(w.copy())
+    opt = optim.AdamW([p], lr=lr, weight_decay=wd, eps=eps, amsgrad=amsgrad)
+    expected = w.copy()
+    for _ in range(steps):
+        p.grad = np.zeros(shape)
+        opt.step()
+        expected = expected * (1 - lr * wd)
+    np.testing.assert_array_equal(p.data, expected)
+
+
+@given(power=st.integers(-20, 20), seed=st.integers(0, 2**16),
+       name_hp=st.sampled_from([("Adagrad", {}), ("RMSprop", dict(centered=True)), ("RMSprop", dict(momentum=0.9)),
+                                ("Adam", {}), ("Adam", dict(amsgrad=True))]))
+def test_adaptive_steps_ignore_the_gradient_scale(power, seed, name_hp):
+    """With eps = 0, scaling every gradient by 2**k leaves the trajectory bitwise unchanged.
+
+    This is the per-parameter scaling: a layer whose gradients are 2**-20 times smaller moves as far.
+    (A power of two keeps the scaling exact in floating point.)
+    """
+    name, hp = name_hp
+    rng = np.random.default_rng(seed)
+    grads = rng.standard_normal((10, 4))
+    runs = []
+    for scale in (1.0, 2.0 ** power):
+        p = Parameter(np.zeros(4))
+        opt = getattr(optim, name)([p], lr=0.1, eps=0.0, **hp)
+        for g in grads:
+            p.grad = scale * g
+            opt.step()
+        runs.append(p.data)
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@given(g=st.floats(1e-4, 1e4), lr=st.floats(1e-3, 1.0), steps=st.integers(2, 40))
+def test_adagrad_step_shrinks_like_one_over_sqrt_t(g, lr, steps):
+    """A constant gradient: Adagrad's t-th step is lr / sqrt(t) (eps = 0), RMSprop's approaches lr."""
+    p, q = Parameter(np.zeros(1)), Parameter(np.zeros(1))
+    adagrad, rmsprop = optim.Adagrad([p], lr=lr, eps=0.0), optim.RMSprop([q], lr=lr, alpha=0.5, eps=0.0)
+    for t in range(1, steps + 1):
+        before_p, before_q = float(p.data[0]), float(q.data[0])
+        p.grad, q.grad = np.array([g]), np.array([g])
+        adagrad.step()
+        rmsprop.step()
+        assert before_p - float(p.data[0]) == pytest.approx(lr / math.sqrt(t), rel=1e-12)
+        assert before_q - float(q.data[0]) == pytest.approx(lr / math.sqrt(1 - 0.5 ** t), rel=1e-12)
 
 
 # --------------------------------------------------------------------------- validation
@@ -283,6 +459,20 @@ def _params():
     (lambda: optim.SGD([], lr=0.1), ["SGD", "empty parameter list"]),
     (lambda: optim.Adam(iter([])), ["Adam", "empty parameter list"]),
     (lambda: optim.SGD(_params(), lr=lambda k: -0.1), ["lr", "step 0", "-0.1"]),
+    (lambda: optim.Adagrad(_params(), lr=-1.0), ["Adagrad", "lr >= 0", "-1.0"]),
+    (lambda: optim.Adagrad(_params(), lr_decay=-0.1), ["Adagrad", "lr_decay >= 0", "-0.1"]),
+    (lambda: optim.Adagrad(_params(), weight_decay=-0.1), ["Adagrad", "weight_decay >= 0", "-0.1"]),
+    (lambda: optim.Adagrad(_params(), initial_accumulator_value=-1), ["initial_accumulator_value >= 0", "-1"]),
+    (lambda: optim.Adagrad(_params(), eps=-1e-10), ["Adagrad", "eps >= 0", "-1e-10"]),
+    (lambda: optim.RMSprop(_params(), alpha=1.5), ["RMSprop", "alpha <= 1", "1.5"]),
+    (lambda: optim.RMSprop(_params(), alpha=-0.5), ["RMSprop", "alpha >= 0", "-0.5"]),
+    (lambda: optim.RMSprop(_params(), eps=-1.0), ["RMSprop", "eps >= 0", "-1.0"]),
+    (lambda: optim.RMSprop(_params(), momentum=-0.9), ["RMSprop", "momentum >= 0", "-0.9"]),
+    (lambda: optim.RMSprop(_params(), weight_decay=-0.1), ["RMSprop", "weight_decay >= 0", "-0.1"]),
+    (lambda: optim.AdamW(_params(), weight_decay=-0.01), ["AdamW", "weight_decay >= 0", "-0.01"]),
+    (lambda: optim.AdamW(_params(), betas=(0.9, 1.0)), ["AdamW", "betas[1] < 1", "1.0"]),
+    (lambda: optim.AdamW(_params(), lr=float("nan")), ["AdamW", "finite lr", "nan"]),
+    (lambda: optim.RMSprop([{"params": _params(), "alpha": 2.0}]), ["RMSprop", "alpha <= 1", "2.0"]),
 ])
 def test_bad_hyper_parameters(make, words):
     with pytest.raises(ValueError) as info:
@@ -302,9 +492,15 @@ def test_schedule_turning_negative_raises_at_that_step():
         opt.step()
 
 
-def test_non_number_hyper_parameter_is_a_type_error():
-    with pytest.raises(TypeError, match="SGD expected momentum to be a number, got str"):
-        optim.SGD(_params(), lr=0.1, momentum="0.9")
+@pytest.mark.parametrize("make, message", [
+    (lambda: optim.SGD(_params(), lr=0.1, momentum="0.9"), "SGD expected momentum to be a number, got str"),
+    (lambda: optim.RMSprop(_params(), centered="yes"), "RMSprop expected centered to be True or False, got 'yes'"),
+    (lambda: optim.Adam(_params(), amsgrad=1), "Adam expected amsgrad to be True or False, got 1"),
+    (lambda: optim.Adagrad(_params(), maximize=None), "Adagrad expected maximize to be True or False, got None"),
+])
+def test_non_number_hyper_parameter_is_a_type_error(make, message):
+    with pytest.raises(TypeError, match=message):
+        make()
 
 
 def test_zero_grad_and_parameters_without_gradient():
@@ -328,6 +524,17 @@ def test_mixed_backends_raise():
         optim.SGD([p], lr=0.1).step()
 
 
+def test_gradient_of_the_wrong_shape_or_dtype_raises():
+    p = Parameter(np.zeros((2, 3)))
+    opt = optim.RMSprop([p])
+    p.grad = np.zeros(3)
+    with pytest.raises(ValueError, match=r"RMSprop expected the gradient of shape \(2, 3\), got \(3,\)"):
+        opt.step()
+    p.grad = np.zeros((2, 3), dtype=np.float32)
+    with pytest.raises(TypeError, match=r"expected the gradient of dtype float64 \(the parameter's dtype\), got float32"):
+        opt.step()
+
+
 def test_sgd_momentum_first_step_is_the_gradient():
     """torch's rule: the momentum buffer starts as g itself (not (1 - dampening) g)."""
     p = Parameter(np.zeros(3))
@@ -340,3 +547,13 @@ def test_sgd_momentum_first_step_is_the_gradient():
     opt.step()
     np.testing.assert_allclose(p.data, -g - (0.9 * g + 0.5 * g), rtol=1e-15)
     assert math.isclose(opt.param_groups[0]["lr"], 1.0)
+
+
+def test_momentum_buffer_is_not_the_gradient_array():
+    """Changing p.grad in place after a step must not change the optimiser's state."""
+    p = Parameter(np.zeros(2))
+    opt = optim.SGD([p], lr=1.0, momentum=0.9)
+    p.grad = np.ones(2)
+    opt.step()
+    p.grad += 5.0
+    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], [1.0, 1.0])

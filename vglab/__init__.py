@@ -1,13 +1,13 @@
 """Vanishing Gradients Lab: small networks in NumPy with explicit backward passes.
 
     import vglab as vg
-    from vglab import nn, optim
+    from vglab import nn, optim, schedules
 
 Every component mirrors PyTorch (names, shapes, defaults) and runs unchanged on
 torch tensors: ``vg.backend.use("torch")`` or ``model.to("torch")``.
 """
 
-from . import backend, init, nn, optim, gradcheck, clip, data, models, train, diagnostics, plots, widgets
+from . import backend, init, nn, optim, schedules, gradcheck, clip, data, models, train, diagnostics, plots, widgets
 from . import interop, exercises
 from .backend import manual_seed, set_default_dtype, get_default_dtype, to_numpy
 from .nn.module import no_grad
@@ -16,7 +16,7 @@ from .clip import clip_grad_norm_, clip_grad_value_
 
 __version__ = "0.1.0"
 
-__all__ = ["backend", "init", "nn", "optim", "gradcheck", "clip", "data", "models", "train",
+__all__ = ["backend", "init", "nn", "optim", "schedules", "gradcheck", "clip", "data", "models", "train",
            "diagnostics", "plots", "widgets", "interop", "exercises", "manual_seed", "set_default_dtype",
            "get_default_dtype", "to_numpy", "no_grad", "rel_error", "clip_grad_norm_", "clip_grad_value_",
            "show_source", "__version__"]

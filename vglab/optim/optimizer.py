@@ -1,0 +1,152 @@
+r"""The base class of every optimiser: parameter groups, state, schedules, state dicts.
+
+An optimiser reads each parameter's ``p.grad`` and replaces ``p.data`` by the updated
+array (never in place, so a saved state dict cannot change behind your back). Subclasses
+define only ``_update(theta, g, state, group) -> new theta`` for one parameter and
+``_check_group(group)`` for their hyper-parameters.
+
+The learning rate ``lr`` is a number or a schedule: a callable ``lr(k)`` where ``k``
+counts completed ``step()`` calls, so step ``k`` uses ``lr(k)``, exactly as torch's
+``opt.step(); sched.step()`` loop. The current value is always in ``group["lr"]`` (a
+float, as in torch) and the schedule in ``group["lr_schedule"]``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from .._checks import check_array, check_number, same_backend
+
+__all__ = ["Optimizer", "lerp"]
+
+
+def lerp(a, b, weight: float):
+    """$a + w (b - a)$, evaluated as ``torch.lerp`` does (the form depends on whether $w < 1/2$)."""
+    if weight < 0.5:
+        return a + weight * (b - a)
+    return b - (b - a) * (1 - weight)
+
+
+class Optimizer:
+    """Parameter groups, per-parameter state, learning-rate schedules, ``zero_grad``, state dicts.
+
+    Args:
+        params: an iterable of ``Parameter``s, or of dicts ``{"params": [...], "lr": ..., ...}``
+            (parameter groups, each with its own hyper-parameters; missing ones come from
+            ``defaults``).
+        defaults: the optimiser's hyper-parameters, by name.
+    """
+
+    #: hyper-parameters that must be True or False
+    flags = ("maximize", "nesterov", "amsgrad", "centered", "decoupled_weight_decay")
+
+    def __init__(self, params, defaults: dict):
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        self.defaults = defaults
+        self.param_groups: list[dict] = []
+        self.state: dict = {}        # Parameter -> dict of arrays and step counts
+        self.steps_done = 0          # completed step() calls: the k of lr(k)
+        for group in (params if isinstance(params[0], dict) else [{"params": params}]):
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict) -> None:
+        group = dict(group)
+        params = group["params"]
+        group["params"] = [params] if not isinstance(params, (list, tuple)) else list(params)
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        if callable(group["lr"]):
+            group["lr_schedule"] = group["lr"]
+            group["lr"] = self._lr_value(group["lr_schedule"], self.steps_done)
+        else:
+            group.setdefault("lr_schedule", None)
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    def _lr_value(self, schedule, k: int) -> float:
+        value = float(schedule(k))
+        return check_number(type(self).__name__, f"lr (the schedule's value at step {k})", value, low=0)
+
+    def _check_group(self, group: dict) -> None:
+        owner = type(self).__name__
+        check_number(owner, "lr", group["lr"], low=0)
+        for name in self.flags:
+            if name in group and not isinstance(group[name], bool):
+                raise TypeError(f"{owner} expected {name} to be True or False, got {group[name]!r}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None if set_to_none or p.grad is None else p.grad * 0
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        owner = type(self).__name__
+        for group in self.param_groups:
+            if group["lr_schedule"] is not None:
+                group["lr"] = self._lr_value(group["lr_schedule"], self.steps_done)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                self._check_gradient(owner, p)
+                state = self.state.setdefault(p, {})
+                p.data = self._update(p.data, p.grad, state, group)
+        self.steps_done += 1
+        for group in self.param_groups:
+            if group["lr_schedule"] is not None:
+                group["lr"] = self._lr_value(group["lr_schedule"], self.steps_done)
+
+    @staticmethod
+    def _check_gradient(owner: str, p) -> None:
+        """The gradient must match its parameter in backend, device, shape and dtype.
+
+        The comparisons are cheap; the full checks (with their messages) run only on a mismatch.
+        """
+        g, theta = p.grad, p.data
+        if (type(g) is not type(theta) or g.shape != theta.shape or g.dtype != theta.dtype
+                or getattr(g, "device", None) != getattr(theta, "device", None)):
+            same_backend(owner, parameter=theta, gradient=g)
+            check_array(owner, "the gradient", g, shape=p.shape, dtype=p.dtype,
+                        dtype_source="the parameter's dtype")
+
+    def _update(self, theta, g, state: dict, group: dict):
+        """The new value of one parameter ``theta`` with gradient ``g`` (same shape)."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """Like torch's: parameters referred to by their index across groups."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(p, len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[p]: copy.copy(s) for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups, "steps_done": self.steps_done}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyper-parameters, schedules, state and the step count saved by ``state_dict``."""
+        owner = type(self).__name__
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{owner}.load_state_dict expected {len(self.param_groups)} "
+                             f"parameter groups, got {len(saved_groups)}")
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{owner}.load_state_dict expected {len(group['params'])} parameters "
+                                 f"in parameter group {i}, got {len(saved['params'])}")
+        params = [p for g in self.param_groups for p in g["params"]]
+        for group, saved in zip(self.param_groups, saved_groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {params[i]: copy.copy(s) for i, s in state_dict["state"].items()}
+        self.steps_done = state_dict.get("steps_done", 0)
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        return "\n".join(lines) + "\n)"

@@ -47,6 +47,10 @@ DEFAULT_CHAPTER_IMAGES = 3
 MIN_IMAGES: dict[str, int] = {
     "chapters/00_why_gradients_vanish.html": 3,
     "chapters/01_gradient_descent.html": 3,
+    "chapters/02_lr_schedules.html": 6,
+    "chapters/03_activations.html": 9,
+    "chapters/04_initialisation.html": 6,
+    "chapters/08_optimisers.html": 7,
 }
 
 # Known harmless noise (see the toolchain notes): sphinx-thebe 0.3.1 declares THEBE_JS_URL twice,

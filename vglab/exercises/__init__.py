@@ -38,7 +38,7 @@ def registered() -> list[str]:
 
 
 def _load_all():
-    from . import ch00, ch01  # noqa: F401  (importing registers their checks)
+    from . import ch00, ch01, ch02, ch03, ch04, ch08  # noqa: F401  (importing registers their checks)
 
 
 def check(exercise_id: str, answer, **kwargs) -> str:

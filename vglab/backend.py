@@ -88,8 +88,7 @@ def _torch():
 
 def _current_namespace():
     if _state.name == "torch":
-        import torch
-        return array_namespace(torch.empty(0))
+        return array_namespace(_torch().empty(0))
     return array_namespace(np.empty(0))
 
 

@@ -22,11 +22,11 @@ import numpy as np
 
 from . import backend
 from .models import weight_layers
-from .recorder import STATS, Recorder, dead_fraction, layers_of, saturation_fraction
+from .recorder import STATS, Recorder, dead_fraction, saturation_fraction
 from .train import Callback, StepInfo
 
 __all__ = ["weight_layers", "grad_norms", "layer_grad_norms", "GradNormRecorder", "UpdateRatioRecorder",
-           "Recorder", "STATS", "saturation_fraction", "dead_fraction", "layers_of"]
+           "Recorder", "STATS", "saturation_fraction", "dead_fraction"]
 
 
 def _norm(x) -> float:

@@ -72,13 +72,15 @@ def deep_mlp(depth: int, width: int, activation: str = "sigmoid", init: str = "d
     return nn.Sequential(*layers)
 
 
-def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+def weight_layers(model) -> list[tuple[str, object]]:
     """The leaf modules that hold a ``weight``, in forward order, named as ``named_modules`` names them.
 
-    ``PReLU`` is left out: its ``weight`` is the activation's learned slope, not a layer's weights.
+    Works on a vglab ``Module`` and on a ``torch.nn.Module`` alike. ``PReLU`` is left out: its
+    ``weight`` is the activation's learned slope, not a layer's weights.
     """
     return [(name, m) for name, m in model.named_modules()
-            if not list(m.children()) and "weight" in m._parameters and not isinstance(m, nn.PReLU)]
+            if next(iter(m.children()), None) is None and m._parameters.get("weight") is not None
+            and type(m).__name__ != "PReLU"]
 
 
 @dataclass(frozen=True)

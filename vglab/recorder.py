@@ -45,9 +45,10 @@ import numpy as np
 
 from . import backend
 from ._checks import check_number
+from .models import weight_layers
 from .train import Callback, StepInfo
 
-__all__ = ["Recorder", "STATS", "ACTIVATIONS", "saturation_fraction", "dead_fraction", "layers_of"]
+__all__ = ["Recorder", "STATS", "ACTIVATIONS", "saturation_fraction", "dead_fraction"]
 
 STATS = ("grad_norm", "bias_grad_norm", "update_ratio", "act_mean", "act_std", "saturation", "dead")
 
@@ -80,17 +81,6 @@ def dead_fraction(z, unit_axis: int = -1) -> float:
     """
     z = np.moveaxis(backend.to_numpy(z), unit_axis, -1)
     return float(np.mean(np.all(z.reshape(-1, z.shape[-1]) <= 0, axis=0)))
-
-
-def layers_of(model) -> list[tuple[str, object]]:
-    """The leaf modules holding a ``weight`` (vglab or torch), in order, with their ``named_modules`` names.
-
-    As ``vg.models.weight_layers``: a ``PReLU``'s weight is an activation's slope, so it is left out
-    (it is the activation after its layer instead).
-    """
-    return [(name, m) for name, m in model.named_modules()
-            if next(iter(m.children()), None) is None and m._parameters.get("weight") is not None
-            and type(m).__name__ != "PReLU"]
 
 
 def _norm(x) -> float:
@@ -131,7 +121,7 @@ class Recorder(Callback):
         check_number("Recorder", "samples", samples, low=0, integer=True)
         check_number("Recorder", "max_snapshots", max_snapshots, low=1, integer=True)
         self.model, self.every, self.samples, self.max_snapshots = model, every, samples, max_snapshots
-        layers = layers_of(model)
+        layers = weight_layers(model)
         if not layers:
             raise ValueError(f"Recorder expected a model with at least one leaf module holding a weight, "
                              f"got {type(model).__name__} with none")

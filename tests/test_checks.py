@@ -5,9 +5,8 @@ import re
 import numpy as np
 import pytest
 
+from conftest import backends, on
 from vglab import _checks as C
-
-torch = pytest.importorskip("torch")
 
 
 def raises_exactly(exc, message):
@@ -58,6 +57,9 @@ def test_fmt_shape(shape, text):
 def test_check_array_returns_its_input():
     x = np.zeros((2, 3))
     assert C.check_array("M", "x", x, shape=(2, 3), ndim=2, dtype="float64") is x
+
+
+def test_check_array_returns_its_torch_input(torch):
     t = torch.zeros(4, 3, dtype=torch.float64)
     assert C.check_array("M", "x", t, shape=("*", 3), dtype=torch.float64) is t
 
@@ -98,6 +100,9 @@ def test_check_array_kind():
         C.check_array("MSELoss", "target", np.zeros(3, dtype=np.int64))
     with raises_exactly(TypeError, "CrossEntropyLoss expected target of an integer dtype (class indices), got float64"):
         C.check_array("CrossEntropyLoss", "target", np.zeros(3), kind="int")
+
+
+def test_check_array_kind_torch(torch):
     with raises_exactly(TypeError, "CrossEntropyLoss expected target of an integer dtype (class indices), got float32"):
         C.check_array("CrossEntropyLoss", "target", torch.zeros(3), kind="int")
     C.check_array("CrossEntropyLoss", "target", torch.zeros(3, dtype=torch.int64), kind="int")
@@ -106,6 +111,9 @@ def test_check_array_kind():
 def test_check_array_dtype():
     with raises_exactly(TypeError, "MSELoss expected target of dtype float64, got float32"):
         C.check_array("MSELoss", "target", np.zeros(3, dtype=np.float32), dtype=np.float64)
+
+
+def test_check_array_dtype_torch(torch):
     with raises_exactly(TypeError, "Linear expected x of dtype float64 (the parameters' dtype), got float32"):
         C.check_array("Linear", "x", torch.zeros(2, 3), dtype=torch.float64, dtype_source="the parameters' dtype")
 
@@ -151,20 +159,33 @@ def test_check_choice():
         C.check_choice("MSELoss", "reduction", "avg", ("mean", "sum", "none"))
 
 
-@pytest.mark.parametrize("make", [np.array, lambda a: torch.tensor(a, dtype=torch.float64)])
-def test_check_finite(make):
-    x = make([1.0, float("nan"), float("inf"), 2.0, -float("inf"), 0.0])
-    with raises_exactly(ValueError, "MSELoss got non-finite values in pred: 3 of 6 entries are NaN or infinite"):
+@pytest.mark.parametrize("backend", backends)
+def test_check_finite(backend):
+    x = on(backend, [1.0, float("nan"), float("inf"), 2.0, -float("inf"), 0.0])
+    with raises_exactly(C.NonFiniteError, "MSELoss got non-finite values in pred: 3 of 6 entries are NaN or infinite"):
         C.check_finite("MSELoss", "pred", x)
     with raises_exactly(ValueError, "M got non-finite values in x: 3 of 6 entries are NaN or infinite; a hint"):
         C.check_finite("M", "x", x, hint="; a hint")
-    ok = make([1.0, 2.0])
+    ok = on(backend, [1.0, 2.0])
     assert C.check_finite("M", "x", ok) is ok
+
+
+def test_non_finite_error_is_a_value_error_of_its_own():
+    """train() tells divergence from a reader's mistake by this type, so it must be distinct."""
+    assert issubclass(C.NonFiniteError, ValueError) and C.NonFiniteError is not ValueError
+    with pytest.raises(C.NonFiniteError):
+        C.check_finite("M", "x", np.array([np.nan]))
+    with pytest.raises(ValueError) as info:
+        C.check_array("M", "x", np.zeros(2), shape=(3,))
+    assert not isinstance(info.value, C.NonFiniteError)
 
 
 def test_same_backend():
     xp = C.same_backend("Linear", x=np.zeros(2), weight=np.zeros(3))
     assert xp.__name__.endswith("numpy")
+
+
+def test_same_backend_refuses_numpy_with_torch(torch):
     with raises_exactly(TypeError, "Linear: x, weight must be on one backend and device; arrays from different "
                                    "backends cannot be mixed: got numpy, torch; move them to one backend first "
                                    "(Module.to(backend=...) or vglab.backend.asarray)"):

@@ -87,6 +87,35 @@ def test_loss_errors_other_than_divergence_still_raise():
         train(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), bad, steps=1, progress=False)
 
 
+class _RaisingLoss:
+    """A loss that raises ``error`` on its second call (the first step is a normal one)."""
+
+    def __init__(self, error):
+        self.error, self.calls, self.inner = error, 0, nn.CrossEntropyLoss()
+
+    def __call__(self, logits, y):
+        self.calls += 1
+        if self.calls == 2:
+            raise self.error
+        return self.inner(logits, y)
+
+    def backward(self):
+        return self.inner.backward()
+
+
+def test_divergence_is_caught_by_exception_type_not_by_message():
+    """NonFiniteError, whatever it says, is divergence; a ValueError that merely mentions "non-finite" is not."""
+    from vglab._checks import NonFiniteError
+    model, d = spiral_setup()
+    h = train(model, _RaisingLoss(NonFiniteError("the logits blew up")), optim.SGD(model.parameters(), lr=0.1), d,
+              steps=5, progress=False)
+    assert h.diverged_at == 1 and len(h.loss) == 1
+    model, d = spiral_setup()
+    with pytest.raises(ValueError, match="^a reader's own check: non-finite weights are not allowed$"):
+        train(model, _RaisingLoss(ValueError("a reader's own check: non-finite weights are not allowed")),
+              optim.SGD(model.parameters(), lr=0.1), d, steps=5, progress=False)
+
+
 def test_bad_arguments():
     model, d = spiral_setup()
     opt = optim.SGD(model.parameters(), lr=0.1)

@@ -16,7 +16,16 @@ import numpy as np
 
 from . import backend
 
-__all__ = ["check_array", "check_number", "check_choice", "check_finite", "same_backend", "fmt_shape"]
+__all__ = ["check_array", "check_number", "check_choice", "check_finite", "same_backend", "fmt_shape",
+           "NonFiniteError"]
+
+
+class NonFiniteError(ValueError):
+    """An array that must be finite holds NaN or infinity (a diverging run, usually).
+
+    A ``ValueError``, so code that catches bad values still catches it; ``vg.train.train``
+    catches exactly this type to record "diverged at step k".
+    """
 
 
 def fmt_shape(shape) -> str:
@@ -102,11 +111,11 @@ def check_choice(owner: str, name: str, value, choices):
 
 
 def check_finite(owner: str, name: str, x, hint: str = ""):
-    """Raise if ``x`` holds NaN or infinity, saying how many entries are bad."""
+    """Raise ``NonFiniteError`` if ``x`` holds NaN or infinity, saying how many entries are bad."""
     xp = backend.namespace(x)
     bad = int(xp.sum(xp.astype(~xp.isfinite(x), xp.int64)))
     if bad:
-        raise ValueError(f"{owner} got non-finite values in {name}: {bad} of {math.prod(x.shape)} "
+        raise NonFiniteError(f"{owner} got non-finite values in {name}: {bad} of {math.prod(x.shape)} "
                          f"entries are NaN or infinite{hint}")
     return x
 

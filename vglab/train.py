@@ -20,7 +20,7 @@ import numpy as np
 from . import backend
 from .data import Dataset, batches
 from .nn.module import Module, no_grad
-from ._checks import check_number
+from ._checks import NonFiniteError, check_number
 
 __all__ = ["train", "History", "StepInfo", "Callback", "accuracy", "progress_bar"]
 
@@ -115,9 +115,7 @@ def train(model: Module, loss_fn, optimizer, data: Dataset, steps: int, batch_si
             X, y = data.X_train[idx], data.y_train[idx]
             try:
                 loss = float(loss_fn(model(X), y))
-            except ValueError as err:
-                if "non-finite" not in str(err):
-                    raise
+            except NonFiniteError:                 # the loss refused non-finite logits
                 loss = math.nan
             if not math.isfinite(loss):
                 history.diverged_at = step

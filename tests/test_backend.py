@@ -5,12 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from conftest import backends
+from conftest import backends, on
 import vglab as vg
 from vglab import backend as B
-
-torch = pytest.importorskip("torch")
-
 
 @pytest.fixture(autouse=True)
 def _restore_state():
@@ -23,7 +20,7 @@ def _restore_state():
 
 # --------------------------------------------------------------------------- namespaces
 
-def test_namespace_of_numpy_and_torch():
+def test_namespace_of_numpy_and_torch(torch):
     xp = B.namespace(np.zeros(2), np.ones(3))
     assert xp.__name__.endswith("numpy")
     assert isinstance(xp.zeros(2), np.ndarray)
@@ -32,7 +29,7 @@ def test_namespace_of_numpy_and_torch():
     assert isinstance(tp.zeros(2), torch.Tensor)
 
 
-def test_namespace_ignores_scalars_and_none():
+def test_namespace_ignores_scalars_and_none(torch):
     xp = B.namespace(None, 1.5, 3, np.zeros(2))
     assert xp.__name__.endswith("numpy")
     with B.using("torch"):
@@ -40,14 +37,14 @@ def test_namespace_ignores_scalars_and_none():
     assert B.namespace().__name__.endswith("numpy")
 
 
-def test_namespace_refuses_to_mix():
+def test_namespace_refuses_to_mix(torch):
     with pytest.raises(TypeError, match="different backends cannot be mixed: got numpy, torch"):
         B.namespace(np.zeros(2), torch.zeros(2))
     with pytest.raises(TypeError, match="expected a NumPy array or a torch tensor, got list"):
         B.namespace([1.0, 2.0])
 
 
-def test_is_torch_and_device_of():
+def test_is_torch_and_device_of(torch):
     assert B.is_torch(torch.zeros(1)) and not B.is_torch(np.zeros(1)) and not B.is_torch([1])
     assert B.device_of(np.zeros(1)) == "cpu"
     assert str(B.device_of(torch.zeros(1))) == "cpu"
@@ -55,7 +52,7 @@ def test_is_torch_and_device_of():
 
 # --------------------------------------------------------------------------- use / using
 
-def test_use_and_current():
+def test_use_and_current(torch):
     assert B.current() == ("numpy", None)
     B.use("torch")
     assert B.current() == ("torch", None)
@@ -77,7 +74,7 @@ def test_use_rejects_bad_names_and_devices():
     assert B.current() == ("numpy", None)        # a failed use changes nothing
 
 
-def test_using_restores_even_on_exceptions():
+def test_using_restores_even_on_exceptions(torch):
     with B.using("torch"):
         assert B.current() == ("torch", None)
         with B.using("numpy"):
@@ -95,9 +92,61 @@ def test_using_restores_even_on_exceptions():
     assert B.current() == ("torch", None)
 
 
+def test_using_in_one_thread_leaves_another_alone():
+    """using() is context-local (a ContextVar): another thread keeps the process-wide settings."""
+    import threading
+    inside, outside = threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():
+        with B.using("numpy", dtype="float32"):
+            inside.set()
+            outside.wait(10)
+            seen["worker"] = (B.current(), B.get_default_dtype(), B.zeros(1).dtype)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert inside.wait(10)
+    seen["main"] = (B.current(), B.get_default_dtype(), B.zeros(1).dtype)   # while the worker is inside
+    outside.set()
+    thread.join(10)
+    assert seen["main"] == (("numpy", None), "float64", np.float64)
+    assert seen["worker"] == (("numpy", None), "float32", np.float32)
+
+
+def test_use_is_process_wide_but_undone_by_an_enclosing_using(torch):
+    """use() outside any block reaches every thread; inside a block it lasts until the block ends."""
+    import threading
+    B.use("torch")
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(B.current()))
+    thread.start()
+    thread.join(10)
+    assert seen == [("torch", None)]
+    B.use("numpy")
+    with B.using("numpy"):
+        B.use("torch")
+        vg.set_default_dtype("float32")
+        assert B.current() == ("torch", None) and B.get_default_dtype() == "float32"
+    assert B.current() == ("numpy", None) and B.get_default_dtype() == "float64"
+
+
+def test_using_dtype_only_keeps_the_backend():
+    with B.using(dtype="float32"):
+        assert B.current() == ("numpy", None) and B.randn(2).dtype == np.float32
+        with B.using(dtype=np.float64):
+            assert B.get_default_dtype() == "float64"
+        assert B.get_default_dtype() == "float32"
+    assert B.get_default_dtype() == "float64"
+    with pytest.raises(ValueError, match="default dtype must be one of"):
+        with B.using(dtype="float16"):
+            pass
+    assert B.get_default_dtype() == "float64"
+
+
 # --------------------------------------------------------------------------- dtypes
 
-def test_default_dtype_set_get_invalid():
+def test_default_dtype_set_get_invalid(torch):
     assert vg.get_default_dtype() == "float64"
     assert B.asarray([1.5]).dtype == np.float64
     vg.set_default_dtype("float32")
@@ -117,15 +166,30 @@ def test_default_dtype_set_get_invalid():
 
 
 @pytest.mark.parametrize("dtype, name", [(np.float64, "float64"), (np.float32, "float32"),
-                                         (torch.float64, "float64"), (torch.int64, "int64"),
-                                         ("float32", "float32"), (np.dtype("float64"), "float64")])
+                                         ("float32", "float32"), (np.dtype("float64"), "float64"),
+                                         (np.zeros(1, dtype=np.float32).dtype, "float32"),
+                                         (float, "float64"), (int, "int64"), (np.int32, "int32")])
 def test_dtype_name(dtype, name):
+    """Python's float reads as NumPy reads it (it once read "<class 'float")."""
     assert B.dtype_name(dtype) == name
+
+
+@pytest.mark.parametrize("dtype, name", [("float64", "float64"), ("float32", "float32"), ("int64", "int64"),
+                                         ("bfloat16", "bfloat16")])
+def test_dtype_name_of_torch_dtypes(torch, dtype, name):
+    assert B.dtype_name(getattr(torch, dtype)) == name
+    assert B.dtype_name(torch.zeros(1, dtype=getattr(torch, dtype)).dtype) == name
+
+
+def test_set_default_dtype_accepts_python_float():
+    vg.set_default_dtype("float32")
+    vg.set_default_dtype(float)
+    assert vg.get_default_dtype() == "float64"
 
 
 # --------------------------------------------------------------------------- random numbers
 
-def test_manual_seed_same_draws_on_every_backend():
+def test_manual_seed_same_draws_on_every_backend(torch):
     vg.manual_seed(3)
     a = B.randn(4, 5, scale=2.0)
     b = B.uniform(3, low=-1.0, high=1.0)
@@ -150,7 +214,19 @@ def test_manual_seed_returns_the_generator_and_different_seeds_differ():
     assert np.max(np.abs(B.randn(10) - x)) > 0.1
 
 
-def test_manual_seed_reproduces_a_model():
+def test_manual_seed_reseeds_the_generator_in_place():
+    """A reader's ``g = vg.backend.rng()`` stays the generator vglab draws from after a reseed."""
+    g = B.rng()
+    vg.manual_seed(7)
+    assert B.rng() is g
+    np.testing.assert_array_equal(g.standard_normal(3), np.random.default_rng(7).standard_normal(3))
+    vg.manual_seed(7)
+    first = B.randn(3)                        # vglab's draw...
+    vg.manual_seed(7)
+    np.testing.assert_array_equal(g.standard_normal(3), first)   # ...is the reader's generator's draw
+
+
+def test_manual_seed_reproduces_a_model(torch):
     vg.manual_seed(0)
     w1 = vg.nn.Linear(5, 3).weight.data
     with B.using("torch"):
@@ -161,7 +237,7 @@ def test_manual_seed_reproduces_a_model():
 
 # --------------------------------------------------------------------------- asarray / convert / to_numpy
 
-def test_asarray_dtype_rules():
+def test_asarray_dtype_rules(torch):
     assert B.asarray([1.0, 2.0]).dtype == np.float64
     assert B.asarray(np.zeros(2, dtype=np.float32)).dtype == np.float64      # floats get the default dtype
     assert B.asarray(np.zeros(2, dtype=np.float32), dtype="float32").dtype == np.float32
@@ -175,7 +251,7 @@ def test_asarray_dtype_rules():
         assert B.asarray([0.5]).dtype == torch.float64
 
 
-def test_asarray_like_follows_the_other_array():
+def test_asarray_like_follows_the_other_array(torch):
     t = B.asarray(np.array([1.0, 2.0]), like=torch.zeros(1))
     assert B.is_torch(t) and t.dtype == torch.float64
     a = B.asarray(torch.tensor([1.0, 2.0]), like=np.zeros(1))
@@ -183,7 +259,7 @@ def test_asarray_like_follows_the_other_array():
     np.testing.assert_array_equal(a, [1.0, 2.0])
 
 
-def test_convert():
+def test_convert(torch):
     x = np.arange(6.0).reshape(2, 3)
     t = B.convert(x, "torch")
     assert B.is_torch(t) and t.dtype == torch.float64 and tuple(t.shape) == (2, 3)
@@ -200,32 +276,50 @@ def test_convert():
         B.convert(x, "numpy", device="cuda")
 
 
-def test_convert_detaches_torch_tensors():
+def test_convert_detaches_torch_tensors(torch):
     t = torch.ones(3, dtype=torch.float64, requires_grad=True)
     assert not B.convert(t, "torch").requires_grad
 
 
-def test_to_numpy():
+def test_to_numpy(torch):
     t = torch.arange(4.0, dtype=torch.float64, requires_grad=True)
     a = B.to_numpy(t)
     assert isinstance(a, np.ndarray) and a.dtype == np.float64
     np.testing.assert_array_equal(a, [0, 1, 2, 3])
     x = np.arange(3.0)
-    assert np.shares_memory(B.to_numpy(x), x)
+    assert B.to_numpy(x) is x                           # a NumPy input is returned as it is
+    cpu = torch.zeros(3, dtype=torch.float64)
+    shared = B.to_numpy(cpu)
+    shared[1] = 5.0                                     # a CPU tensor shares memory with its array
+    assert float(cpu[1]) == 5.0
+    assert "shares memory" in " ".join(B.to_numpy.__doc__.split())
     assert vg.to_numpy is B.to_numpy
 
 
-def test_zeros_ones_like():
-    z = B.zeros(2, 3, like=torch.zeros(1))
+def test_zeros_ones_like(torch):
+    z = B.zeros(2, 3, like=torch.zeros(1, dtype=torch.float64))
     assert B.is_torch(z) and tuple(z.shape) == (2, 3) and float(z.sum()) == 0
     o = B.ones(4)
     assert isinstance(o, np.ndarray) and o.dtype == np.float64 and o.sum() == 4
+
+
+@pytest.mark.parametrize("backend", backends)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_zeros_ones_follow_like_dtype(backend, dtype):
+    """``like`` decides backend, device *and* dtype, whatever the default dtype is."""
+    like = on(backend, np.zeros(1), dtype=dtype)
+    for other in ("float64", "float32"):
+        with B.using(dtype=other):
+            for made in (B.zeros(2, like=like), B.ones(2, like=like)):
+                assert B.dtype_name(made.dtype) == dtype and B.is_torch(made) == (backend == "torch")
 
 
 # --------------------------------------------------------------------------- beyond the standard
 
 @pytest.mark.parametrize("backend", backends)
 def test_erf_against_math(backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
     xs = np.linspace(-5, 5, 201)
     with B.using(backend):
         got = B.to_numpy(B.erf(B.asarray(xs)))
@@ -235,6 +329,8 @@ def test_erf_against_math(backend):
 
 @pytest.mark.parametrize("backend", backends)
 def test_pick(backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x, index = rng.standard_normal((6, 4)), rng.integers(0, 4, size=6)
     with B.using(backend):
@@ -245,6 +341,8 @@ def test_pick(backend):
 @pytest.mark.parametrize("backend", backends)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_one_hot(backend, dtype):
+    if backend == "torch":
+        pytest.importorskip("torch")
     index = np.array([2, 0, 3, 3, 1])
     with B.using(backend):
         like = B.asarray(np.zeros(1), dtype=dtype)

@@ -8,12 +8,21 @@ the array-API standard lacks (``erf``, gather-style indexing, ``to_numpy``).
 
 The random number generator is one NumPy ``Generator``: draws are made in NumPy and
 then moved, so ``manual_seed(0)`` gives the same weights on every backend.
+
+Where new arrays go is a process-wide setting (``use``, ``set_default_dtype``) that a
+``with using(...)`` block overrides in its own context only: the override lives in a
+``contextvars.ContextVar``, so a ``using`` block in one thread (or asyncio task) never
+changes what another sees. The process-wide part is a plain global on purpose: a
+notebook's ``use("torch")`` must hold in its later cells and in helper threads, and
+some kernels give each cell a fresh context (ipykernel 7.0 dropped ContextVar values
+between cells).
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import contextvars
+from dataclasses import dataclass, replace
 
 import numpy as np
 import array_api_compat
@@ -28,15 +37,31 @@ __all__ = [
 _DTYPES = ("float64", "float32")
 
 
-@dataclass
+@dataclass(frozen=True)
 class _State:
     name: str = "numpy"          # "numpy" or "torch"
     device: str | None = None    # torch only: "cpu", "cuda", "cuda:1", ...
     dtype: str = "float64"
 
 
-_state = _State()
+_global = _State()   # set by use() / set_default_dtype() outside any using() block
+_scoped: contextvars.ContextVar[_State | None] = contextvars.ContextVar("vglab_backend_state", default=None)
 _rng = np.random.default_rng(0)
+
+
+def _state() -> _State:
+    """The settings in force here: the innermost ``using`` block's, else the process-wide ones."""
+    scoped = _scoped.get()
+    return _global if scoped is None else scoped
+
+
+def _update(**changes) -> None:
+    """Change the settings in force here: the ``using`` block's if inside one, else the process-wide ones."""
+    global _global
+    if _scoped.get() is None:
+        _global = replace(_global, **changes)
+    else:
+        _scoped.set(replace(_scoped.get(), **changes))
 
 
 # ----------------------------------------------------------------- namespaces
@@ -87,73 +112,108 @@ def _torch():
 
 
 def _current_namespace():
-    if _state.name == "torch":
+    if _state().name == "torch":
         return array_namespace(_torch().empty(0))
     return array_namespace(np.empty(0))
 
 
 def current() -> tuple[str, str | None]:
     """The backend and device where new arrays go, e.g. ``("torch", "cuda")``."""
-    return _state.name, _state.device
+    state = _state()
+    return state.name, state.device
 
 
-def use(name: str, device: str | None = None) -> None:
-    """Send new arrays (parameters, data, random draws) to ``name`` ("numpy" or "torch")."""
+def _checked_backend(name: str, device: str | None) -> None:
     if name not in ("numpy", "torch"):
         raise ValueError(f"backend must be 'numpy' or 'torch', got {name!r}")
     if name == "numpy" and device not in (None, "cpu"):
         raise ValueError(f"the numpy backend has only device 'cpu', got {device!r}")
     if name == "torch":
         _torch().empty(0, device=device)  # fails early and clearly for an unknown device
-    _state.name, _state.device = name, device
+
+
+def use(name: str, device: str | None = None) -> None:
+    """Send new arrays (parameters, data, random draws) to ``name`` ("numpy" or "torch").
+
+    Process-wide (every thread sees it), except inside a ``using`` block, whose end undoes it.
+    """
+    _checked_backend(name, device)
+    _update(name=name, device=device)
 
 
 @contextlib.contextmanager
-def using(name: str, device: str | None = None):
-    """``with using("torch"): ...`` switches the backend and restores the previous one."""
-    saved = (_state.name, _state.device)
-    use(name, device)
+def using(name: str | None = None, device: str | None = None, dtype=None):
+    """``with using("torch"): ...`` switches the backend (and, with ``dtype``, the default dtype)
+    for this thread or task only, and restores the previous settings at the end, even on error.
+
+    ``name=None`` keeps the current backend and device: ``using(dtype="float32")``.
+    """
+    state = _state()
+    if name is None:
+        name, device = state.name, (state.device if device is None else device)
+    _checked_backend(name, device)
+    token = _scoped.set(replace(state, name=name, device=device,
+                                dtype=state.dtype if dtype is None else _checked_dtype(dtype)))
     try:
         yield
     finally:
-        _state.name, _state.device = saved
+        _scoped.reset(token)
 
 
 # ----------------------------------------------------------------- dtypes
 
-def set_default_dtype(dtype) -> None:
-    """Default dtype of new arrays: "float64" (the default) or "float32"."""
+def _checked_dtype(dtype) -> str:
     name = dtype_name(dtype)
     if name not in _DTYPES:
         raise ValueError(f"default dtype must be one of {_DTYPES}, got {dtype!r}")
-    _state.dtype = name
+    return name
+
+
+def set_default_dtype(dtype) -> None:
+    """Default dtype of new arrays: "float64" (the default) or "float32".
+
+    Process-wide, except inside a ``using`` block, whose end undoes it.
+    """
+    _update(dtype=_checked_dtype(dtype))
 
 
 def get_default_dtype() -> str:
-    return _state.dtype
+    return _state().dtype
 
 
 def dtype_name(dtype) -> str:
-    """'float64' for np.float64, torch.float64, 'float64', ..."""
+    """The dtype's name: 'float64' for np.float64, torch.float64, np.dtype("float64"), "float64".
+
+    Python's ``float`` and ``int`` read as NumPy reads them: 'float64' and 'int64'.
+    """
     if isinstance(dtype, str):
         return dtype
-    return str(dtype).replace("torch.", "").replace("<class 'numpy.", "").rstrip("'>")
+    if type(dtype).__module__ == "torch":            # torch.float32 -> "float32"
+        return str(dtype).removeprefix("torch.")
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return str(dtype)
 
 
 def _dtype(xp, name: str | None):
-    return getattr(xp, name or _state.dtype)
+    return getattr(xp, name or _state().dtype)
 
 
 # ----------------------------------------------------------------- random numbers
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed vglab's generator: the same seed gives the same weights on every backend."""
-    global _rng
-    _rng = np.random.default_rng(seed)
+    """Reseed vglab's generator in place: the same seed gives the same weights on every backend.
+
+    The generator object stays the same, so a ``g = rng()`` taken earlier keeps drawing the
+    numbers vglab draws; its new state is that of ``np.random.default_rng(seed)``.
+    """
+    _rng.bit_generator.state = np.random.default_rng(seed).bit_generator.state
     return _rng
 
 
 def rng() -> np.random.Generator:
+    """vglab's one NumPy generator (the same object for the whole session)."""
     return _rng
 
 
@@ -168,11 +228,11 @@ def asarray(x, dtype: str | None = None, like=None):
     if like is not None:
         name, device = _kind(like), str(device_of(like))
     else:
-        name, device = _state.name, _state.device
+        name, device = current()
     if not (isinstance(x, np.ndarray) or is_torch(x)):
         x = np.asarray(x)
     if "float" in dtype_name(x.dtype):
-        dtype = dtype or _state.dtype
+        dtype = dtype or get_default_dtype()
     elif dtype is not None:
         x = to_numpy(x).astype(dtype_name(dtype))
     return convert(x, name, device, dtype)
@@ -202,7 +262,13 @@ def convert(x, name: str | None = None, device: str | None = None, dtype=None):
 
 
 def to_numpy(x) -> np.ndarray:
-    """A NumPy copy (torch) or view (NumPy) of ``x``."""
+    """``x`` as a NumPy array, copying only what must be copied.
+
+    A NumPy array is returned as it is (the same object); anything else ``np.asarray`` takes
+    becomes an array. A torch tensor is detached and, on a GPU, copied to the CPU; a CPU
+    tensor *shares memory* with the array returned, so writing to one changes the other
+    (``to_numpy(t).copy()`` for an independent array).
+    """
     if is_torch(x):
         return x.detach().cpu().numpy()
     return np.asarray(x)
@@ -219,11 +285,14 @@ def uniform(*shape, low: float = 0.0, high: float = 1.0):
 
 
 def zeros(*shape, like=None):
-    return asarray(np.zeros(shape), like=like)
+    """Zeros of ``shape`` on the current backend in the default dtype, or with ``like``'s backend,
+    device and dtype."""
+    return asarray(np.zeros(shape), dtype=None if like is None else like.dtype, like=like)
 
 
 def ones(*shape, like=None):
-    return asarray(np.ones(shape), like=like)
+    """Ones of ``shape``, placed as ``zeros`` places them."""
+    return asarray(np.ones(shape), dtype=None if like is None else like.dtype, like=like)
 
 
 # ----------------------------------------------------------------- beyond the standard

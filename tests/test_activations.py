@@ -206,6 +206,42 @@ def test_large_inputs_no_warnings_and_match_torch(backend, spec, torch):
     assert y[0] == pytest.approx(y_t[0].item(), rel=1e-15) and dx[0] == pytest.approx(dx_t[0].item(), rel=1e-15)
 
 
+HUGE = {"float64": [1e300, 1e200, 1e155, 1e100, 1e10, 1e3, 30.0, 10.0, 9.0, 5.0, 1.0, 0.5, 0.0],
+        "float32": [3e38, 1e20, 2e19, 1e15, 1e10, 1e3, 30.0, 10.0, 9.0, 5.0, 1.0, 0.5, 0.0]}
+
+
+@pytest.mark.parametrize("backend", backends)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_tanh_gelu_never_overflows(backend, dtype, torch):
+    """Tanh-GELU for any finite z: no warning; f = z or 0 and f' = 1 or 0 far out; torch's values where torch's
+    are finite (its z^3 overflows: from |z| = 2e19 in float32 and 1e155 in float64 its gradient is NaN).
+
+    Once vglab's z*z*z overflowed too: a warning at |z| = 1e200 in float64, a NaN gradient at 1e20 in float32.
+    The tolerance is float32's rounding (2^-24 = 6e-8) on a few operations, and float64's likewise.
+    """
+    z_np = np.array([s * v for v in HUGE[dtype] for s in (1.0, -1.0)], dtype=dtype)
+    gelu = nn.GELU(approximate="tanh")
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        y = vg.to_numpy(gelu(on(backend, z_np, dtype=dtype))).astype(np.float64)
+        dy = vg.to_numpy(gelu.backward(on(backend, np.ones_like(z_np), dtype=dtype))).astype(np.float64)
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(dy))
+    far = np.abs(z_np) > 10
+    np.testing.assert_array_equal(y[far], np.where(z_np[far] > 0, z_np[far], 0.0))
+    np.testing.assert_array_equal(dy[far], np.where(z_np[far] > 0, 1.0, 0.0))
+    x_t = torch.tensor(z_np, requires_grad=True)
+    y_t = torch.nn.functional.gelu(x_t, approximate="tanh")
+    y_t.backward(torch.ones_like(y_t))
+    y_t, dy_t = y_t.detach().double().numpy(), x_t.grad.double().numpy()
+    assert not np.all(np.isfinite(dy_t))                   # torch does overflow on these inputs
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    ok = np.isfinite(y_t)
+    np.testing.assert_allclose(y[ok], y_t[ok], rtol=tol, atol=tol)
+    ok = np.isfinite(dy_t)
+    assert np.all(ok[np.abs(z_np) <= 1e15])               # so the comparison covers every |z| up to 1e15
+    np.testing.assert_allclose(dy[ok], dy_t[ok], rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("backend", backends)
 def test_sigmoid_large_inputs_do_not_overflow(backend, torch):
     x_np = np.array([-1e3, -800.0, -745.0, -40.0, 0.0, 40.0, 800.0, 1e3])

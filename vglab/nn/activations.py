@@ -118,6 +118,16 @@ class ELU(Module):
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _GELU_KAPPA = 0.044715
+#: Beyond |z| = 10 tanh's argument exceeds 43 and 1 - tanh^2 < 1e-37: tanh is +-1 in float64 and float32.
+_GELU_TANH_CLIP = 10.0
+
+
+def _gelu_tanh(xp, z):
+    """(tanh(u), z clipped, du/dz) with $u = \\sqrt{2/\\pi}(z + 0.044715 z^3)$, the cubic taken on z clipped to
+    [-10, 10]: there tanh is already +-1 to working precision, and $z^3$ cannot overflow."""
+    zc = xp.clip(z, -_GELU_TANH_CLIP, _GELU_TANH_CLIP)
+    t = xp.tanh(_SQRT_2_OVER_PI * (zc + _GELU_KAPPA * zc * zc * zc))
+    return t, zc, _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * zc * zc)
 
 
 class GELU(Module):
@@ -125,7 +135,10 @@ class GELU(Module):
 
     $f'(z) = \\Phi(z) + z\\,\\varphi(z)$: 1/2 at 0, a maximum of about 1.13 at $z = \\sqrt 2$
     (above 1, unlike the other activations here), and slightly negative for $z < -\\sqrt 2$.
-    ``approximate="tanh"`` uses $\\frac z2\\left(1 + \\tanh\\left(\\sqrt{2/\\pi}\\,(z + 0.044715 z^3)\\right)\\right)$.
+    ``approximate="tanh"`` uses $\\frac z2\\left(1 + \\tanh\\left(\\sqrt{2/\\pi}\\,(z + 0.044715 z^3)\\right)\\right)$,
+    with the cubic evaluated on $z$ clipped to $[-10, 10]$: beyond, tanh is $\\pm1$ to working
+    precision, so $f = z$ or $0$ and $f' = 1$ or $0$ exactly, as in the unclipped formula, but
+    $z^3$ never overflows (torch's tanh-GELU gives a NaN gradient from $|z| \\approx 2 \\cdot 10^{19}$ in float32).
     """
 
     def __init__(self, approximate: str = "none"):
@@ -137,7 +150,8 @@ class GELU(Module):
         xp = backend.namespace(z)
         self._cache = _InputCache(z)
         if self.approximate == "tanh":
-            return 0.5 * z * (1 + xp.tanh(_SQRT_2_OVER_PI * (z + _GELU_KAPPA * z * z * z)))
+            t, _, _ = _gelu_tanh(xp, z)
+            return 0.5 * z * (1 + t)
         return z * 0.5 * (1 + backend.erf(z * math.sqrt(0.5)))
 
     def backward(self, grad_output):
@@ -145,9 +159,8 @@ class GELU(Module):
         self._check_grad(grad_output, z)
         xp = backend.namespace(z)
         if self.approximate == "tanh":
-            t = xp.tanh(_SQRT_2_OVER_PI * (z + _GELU_KAPPA * z * z * z))
-            inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * z * z)   # d/dz of tanh's argument
-            return grad_output * (0.5 * (1 + t) + 0.5 * z * (1 - t * t) * inner)
+            t, zc, inner = _gelu_tanh(xp, z)                        # inner = d/dz of tanh's argument
+            return grad_output * (0.5 * (1 + t) + 0.5 * zc * (1 - t * t) * inner)
         cdf = 0.5 * (1 + backend.erf(z * math.sqrt(0.5)))
         pdf = xp.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
         return grad_output * (cdf + z * pdf)

@@ -190,3 +190,13 @@ def test_same_backend_refuses_numpy_with_torch(torch):
                                    "backends cannot be mixed: got numpy, torch; move them to one backend first "
                                    "(Module.to(backend=...) or vglab.backend.asarray)"):
         C.same_backend("Linear", x=np.zeros(2), weight=torch.zeros(2))
+
+
+def test_check_nonempty():
+    x = np.zeros((2, 3))
+    assert C.check_nonempty("M", "x", x) is x
+    with raises_exactly(ValueError, "MSELoss expected pred with at least one entry, got shape (0, 3)"):
+        C.check_nonempty("MSELoss", "pred", np.zeros((0, 3)))
+    with raises_exactly(ValueError, "CrossEntropyLoss expected logits with at least one class (why), got shape (4, 0)"):
+        C.check_nonempty("CrossEntropyLoss", "logits", np.zeros((4, 0)), axis=1, what="class", reason=" (why)")
+    assert C.check_nonempty("M", "x", np.zeros((0, 3)), axis=1) is not None   # only the axis asked about

@@ -125,6 +125,35 @@ def test_mse_bad_input(backend):
 
 
 @pytest.mark.parametrize("backend", backends)
+def test_empty_batch_is_refused_for_the_mean(backend):
+    """A mean over no entries is undefined (NumPy warned "Mean of empty slice" and gave NaN): a clear error."""
+    empty = "the mean over an empty batch is undefined; reduction='sum' gives 0"
+    with pytest.raises(ValueError, match=rf"^MSELoss expected pred with at least one entry \({empty}\), "
+                                         rf"got shape \(0, 3\)$"):
+        nn.MSELoss()(randn(backend, 0, 3), randn(backend, 0, 3))
+    with pytest.raises(ValueError, match=rf"^CrossEntropyLoss expected logits with at least one example \({empty}\), "
+                                         rf"got shape \(0, 3\)$"):
+        nn.CrossEntropyLoss()(randn(backend, 0, 3), on(backend, np.zeros(0, dtype=np.int64)))
+    with pytest.raises(ValueError, match=r"^CrossEntropyLoss expected logits with at least one class, "
+                                         r"got shape \(4, 0\)$"):
+        nn.CrossEntropyLoss(reduction="sum")(randn(backend, 4, 0), on(backend, np.zeros(4, dtype=np.int64)))
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_empty_batch_sums_to_zero(backend):
+    """reduction='sum' over an empty batch is 0, and 'none' is empty, as in torch; backward gives an empty gradient."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for loss_fn, target in ((nn.MSELoss(reduction="sum"), randn(backend, 0, 3)),
+                                (nn.CrossEntropyLoss(reduction="sum"), on(backend, np.zeros(0, dtype=np.int64))),
+                                (nn.CrossEntropyLoss(reduction="sum"), randn(backend, 0, 3))):
+            assert float(loss_fn(randn(backend, 0, 3), target)) == 0.0
+            assert tuple(loss_fn.backward().shape) == (0, 3)
+        none = nn.CrossEntropyLoss(reduction="none")(randn(backend, 0, 3), on(backend, np.zeros(0, dtype=np.int64)))
+        assert tuple(none.shape) == (0,)
+
+
+@pytest.mark.parametrize("backend", backends)
 def test_mse_non_finite_pred(backend):
     pred, target = on(backend, np.array([1.0, np.inf, 0.0, np.nan])), on(backend, np.zeros(4))
     with pytest.raises(ValueError, match=r"MSELoss got non-finite values in pred: 2 of 4 entries are NaN or "
@@ -221,7 +250,9 @@ def test_cross_entropy_bad_hyperparameters_and_targets(backend):
     with pytest.raises(ValueError, match=r"CrossEntropyLoss expected target class indices in \[0, 2\], "
                                          r"got values from -1 to 2"):
         nn.CrossEntropyLoss()(logits, on(backend, np.array([0, -1, 2, 2])))
-    with pytest.raises(ValueError, match=r"CrossEntropyLoss expected target of shape \(4, 3\), got \(4,\)"):
+    with pytest.raises(ValueError, match=r"^CrossEntropyLoss expected target of shape \(4, 3\), got \(4,\) of dtype "
+                                         r"float64: class indices must be integers \(\.astype\(int\) or \.long\(\)\), "
+                                         r"and a floating target is read as class probabilities of shape \(N, C\)$"):
         nn.CrossEntropyLoss()(logits, on(backend, np.array([0.0, 1.0, 2.0, 1.0])))  # float class "indices"
     with pytest.raises(ValueError, match=r"CrossEntropyLoss expected target of shape \(4,\), got \(4, 1\)"):
         nn.CrossEntropyLoss()(logits, on(backend, np.zeros((4, 1), dtype=np.int64)))

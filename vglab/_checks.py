@@ -17,7 +17,7 @@ import numpy as np
 from . import backend
 
 __all__ = ["check_array", "check_number", "check_choice", "check_finite", "same_backend", "fmt_shape",
-           "NonFiniteError"]
+           "NonFiniteError", "check_nonempty"]
 
 
 class NonFiniteError(ValueError):
@@ -85,6 +85,17 @@ def _check_shape(owner, name, got, want):
         ok = len(got) == len(want) and all(w is None or w == g for w, g in zip(want, got))
     if not ok:
         raise ValueError(f"{owner} expected {name} of shape {fmt_shape(want)}, got {fmt_shape(got)}")
+
+
+def check_nonempty(owner: str, name: str, x, axis: int | None = None, what: str = "entry", reason: str = ""):
+    """Check that ``x`` has at least one entry (or, with ``axis``, a non-zero size along it).
+
+        ValueError: MSELoss expected pred with at least one entry (...), got shape (0, 3)
+    """
+    empty = (x.shape[axis] == 0) if axis is not None else math.prod(x.shape) == 0
+    if empty:
+        raise ValueError(f"{owner} expected {name} with at least one {what}{reason}, got shape {fmt_shape(x.shape)}")
+    return x
 
 
 def check_number(owner: str, name: str, value, low=None, high=None,

@@ -17,11 +17,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .. import backend
-from .._checks import check_array, check_choice, check_finite, same_backend, fmt_shape
+from .._checks import check_array, check_choice, check_finite, check_nonempty, same_backend, fmt_shape
 
 __all__ = ["MSELoss", "CrossEntropyLoss", "log_softmax", "softmax"]
 
 _HINT = "; pass check_finite=False to study a diverging run"
+_EMPTY = " (the mean over an empty batch is undefined; reduction='sum' gives 0)"
 
 
 def log_softmax(z, axis: int = -1):
@@ -97,6 +98,8 @@ class MSELoss(_Loss):
         if tuple(pred.shape) != tuple(target.shape):
             raise ValueError(f"MSELoss expected target of shape {fmt_shape(pred.shape)} (the shape of pred), "
                              f"got {fmt_shape(target.shape)}; torch would broadcast them silently")
+        if self.reduction == "mean":
+            check_nonempty(name, "pred", pred, reason=_EMPTY)
         if self.check_finite:
             check_finite(name, "pred", pred, _HINT)
         diff = pred - target
@@ -138,8 +141,16 @@ class CrossEntropyLoss(_Loss):
         check_array(name, "logits", logits, ndim=2)
         n, c = logits.shape
         xp = same_backend(name, logits=logits, target=target)
+        check_nonempty(name, "logits", logits, axis=1, what="class")
+        if self.reduction == "mean":
+            check_nonempty(name, "logits", logits, axis=0, what="example", reason=_EMPTY)
         if self.check_finite:
             check_finite(name, "logits", logits, _HINT)
+        if "float" in backend.dtype_name(target.dtype) and tuple(target.shape) == (n,):
+            raise ValueError(f"CrossEntropyLoss expected target of shape {fmt_shape((n, c))}, got {fmt_shape((n,))} "
+                             f"of dtype {backend.dtype_name(target.dtype)}: class indices must be integers "
+                             "(.astype(int) or .long()), and a floating target is read as class probabilities "
+                             "of shape (N, C)")
         if "float" in backend.dtype_name(target.dtype):      # class probabilities
             check_array(name, "target", target, shape=(n, c), dtype=logits.dtype,
                         dtype_source="the dtype of logits")

@@ -87,7 +87,7 @@ def test_layer_stat_lines_one_line_per_layer():
     ax = plots.layer_stat_lines(rec, "grad_norm", title="gradients")
     assert ax.get_yscale() == "log" and ax.get_xlabel() == "step" and ax.get_title() == "gradients"
     lines = ax.get_lines()
-    assert [line.get_label() for line in lines] == ["layer 1 (0)", "layer 2 (2)", "layer 3 (4)"]
+    assert [line.get_label() for line in lines] == ["layer 1", "layer 2", "layer 3"]   # not "layer 2 (2)"
     for l, line in enumerate(lines):
         np.testing.assert_array_equal(line.get_xdata(), rec.steps)
         np.testing.assert_array_equal(line.get_ydata(), rec.grad_norm[:, l])
@@ -167,3 +167,19 @@ def test_layer_histograms_logx_counts_magnitudes_without_zeros():
     np.testing.assert_array_equal(heights[0], [2, 1, 0, 0])
     np.testing.assert_array_equal(heights[1], [0, 0, 1, 1])
     np.testing.assert_allclose(sorted(set(ax.patches[0].get_xy()[:, 0])), np.geomspace(1e-4, 100, 5))
+
+
+def test_legends_name_layers_by_position_not_by_module_name():
+    """A real Recorder on Linear, Tanh, Linear, Tanh, Linear: its layers are the Sequential's
+    modules 0, 2 and 4, and the legends call them layers 1, 2 and 3, counted from the input."""
+    import vglab as vg
+    vg.manual_seed(0)
+    model = vg.models.deep_mlp(3, 8, "tanh", in_features=4, out_features=2)
+    rec = vg.diagnostics.Recorder(model, samples=20)
+    model(np.random.default_rng(0).normal(size=(10, 4)))
+    rec.before_step()
+    assert rec.names == ["0", "2", "4"]
+    lines = plots.layer_stat_lines(rec, "act_std", layers=[1, 2])
+    assert [t.get_text() for t in lines.get_legend().get_texts()] == ["layer 2", "layer 3"]
+    hist = plots.layer_histograms(rec, layers=[0, 2])
+    assert [t.get_text() for t in hist.get_legend().get_texts()] == ["layer 1", "layer 3"]

@@ -1,36 +1,35 @@
 r"""Per-layer diagnostics: where does the gradient vanish, and how far does each layer move?
 
+Stateless measurements, each taking a model or arrays as they are now:
+
+* ``weight_layers(model)``: the layers measured, the leaf modules holding a ``weight``, named
+  as ``named_modules()`` names them, in forward order (vglab and torch models alike).
 * ``grad_norms(model)``: the Frobenius norm $\|\partial L/\partial W_l\|_F$ of every
   weight gradient, layer by layer (biases separately with ``which="bias"``).
 * ``layer_grad_norms(model, loss_fn, X, y)``: one forward and backward at the current
   weights, then ``grad_norms``: the book's standard figure plots these on a log axis.
-* ``GradNormRecorder`` and ``UpdateRatioRecorder``: callbacks for ``vg.train.train``
-  recording, per layer and step, the gradient norm and the update-to-weight ratio
-  $\|W_\text{after} - W_\text{before}\|_F / \|W_\text{before}\|_F$ (around ``opt.step()``;
-  a common rule of thumb is about $10^{-3}$ per step).
-* ``Recorder(model)``: all of these and the activations' mean, standard deviation,
-  saturation and dead units, per layer and step, for a vglab model (as a ``train``
-  callback or in your own loop) or a ``torch.nn.Module`` (through forward hooks); see
-  ``vglab.recorder``. Its plots are ``vg.plots.layer_stat_lines`` and ``vg.plots.layer_histograms``.
+* ``relative_change(before, after)``: the update-to-weight ratio
+  $\|W_\text{after} - W_\text{before}\|_F / \|W_\text{before}\|_F$ of one step (a common rule
+  of thumb is about $10^{-3}$ per step).
+* ``saturation_fraction(a, kind)``, ``dead_fraction(z)``: saturated tanh/sigmoid outputs
+  (thresholds in ``SATURATION``) and dead units.
 
-Layers are the leaf modules holding a ``weight``, named as ``named_modules()`` names them.
+Over training, one object records all of these per layer and step: ``Recorder(model)``, defined
+in ``vglab.recorder`` and re-exported here, for a vglab model (as a ``train`` callback or in your
+own loop) or a ``torch.nn.Module`` (through forward hooks). Its plots are
+``vg.plots.layer_stat_lines``, ``vg.plots.layer_histograms`` and ``vg.plots.diagnostics_figure``.
+All norms are computed in float64, whatever the arrays' dtype.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import backend
-from .models import weight_layers
-from .recorder import STATS, Recorder, dead_fraction, saturation_fraction
-from .train import Callback, StepInfo
+from .recorder import (SATURATION, STATS, Recorder, Saturation, dead_fraction, frobenius_norm, relative_change,
+                       saturation_fraction, weight_layers)
 
-__all__ = ["weight_layers", "grad_norms", "layer_grad_norms", "GradNormRecorder", "UpdateRatioRecorder",
-           "Recorder", "STATS", "saturation_fraction", "dead_fraction"]
-
-
-def _norm(x) -> float:
-    return float(np.linalg.norm(backend.to_numpy(x)))
+__all__ = ["weight_layers", "grad_norms", "layer_grad_norms", "relative_change", "frobenius_norm",
+           "saturation_fraction", "dead_fraction", "SATURATION", "Saturation", "Recorder", "STATS"]
 
 
 def grad_norms(model, which: str = "weight") -> dict[str, float]:
@@ -41,7 +40,7 @@ def grad_norms(model, which: str = "weight") -> dict[str, float]:
     out = {}
     for name, m in weight_layers(model):
         p = getattr(m, which, None)
-        out[name] = _norm(p.grad) if p is not None and p.grad is not None else float("nan")
+        out[name] = frobenius_norm(None if p is None else p.grad)
     return out
 
 
@@ -54,52 +53,3 @@ def layer_grad_norms(model, loss_fn, X, y) -> np.ndarray:
     loss_fn(model(X), y)
     model.backward(loss_fn.backward())
     return np.array(list(grad_norms(model).values()))
-
-
-class _PerLayerRecorder(Callback):
-    """Rows of per-layer values, one row per recorded step: ``history`` (steps, L)."""
-
-    def __init__(self, every: int = 1):
-        self.every = every
-        self.steps: list[int] = []
-        self.names: list[str] = []
-        self.rows: list[list[float]] = []
-
-    def _record(self, step: int, values: dict) -> None:
-        self.names = list(values)
-        self.steps.append(step)
-        self.rows.append(list(values.values()))
-
-    @property
-    def history(self) -> np.ndarray:
-        return np.array(self.rows)
-
-
-class GradNormRecorder(_PerLayerRecorder):
-    """Records every layer's weight-gradient norm at every ``every``-th step."""
-
-    def on_before_step(self, info: StepInfo) -> None:
-        if info.step % self.every == 0:
-            self._record(info.step, grad_norms(info.model))
-
-
-class UpdateRatioRecorder(_PerLayerRecorder):
-    """Records $\\|\\Delta W_l\\| / \\|W_l\\|$ per layer at every ``every``-th step."""
-
-    def __init__(self, every: int = 1):
-        super().__init__(every)
-        self._before: dict = {}
-
-    def on_before_step(self, info: StepInfo) -> None:
-        if info.step % self.every == 0:
-            self._before = {name: backend.to_numpy(m.weight.data).copy() for name, m in weight_layers(info.model)}
-
-    def on_step_end(self, info: StepInfo) -> None:
-        if not self._before:
-            return
-        ratios = {}
-        for name, m in weight_layers(info.model):
-            before = self._before[name]
-            ratios[name] = _norm(backend.to_numpy(m.weight.data) - before) / _norm(before)
-        self._record(info.step, ratios)
-        self._before = {}

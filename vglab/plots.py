@@ -81,8 +81,9 @@ def _layer_colours(n: int, cmap: str = "viridis"):
     return [colours(0.9 * i / max(n - 1, 1)) for i in range(n)]
 
 
-def _layer_label(l: int, names) -> str:
-    return f"layer {l + 1} ({names[l]})"
+def _layer_label(l: int) -> str:
+    """A layer by its position in the network, 1 = nearest the input (not by its module's name)."""
+    return f"layer {l + 1}"
 
 
 def _layer_key(ax, layers, names, cmap="viridis"):
@@ -108,7 +109,8 @@ def layer_stat_lines(recorder, stat: str, ax=None, layers=None, log: bool | None
         layers: indices of the layers to draw (0 = nearest the input; default: all). Layers
             whose values are all NaN (e.g. "saturation" of a ReLU layer) are left out.
         log: a log y axis (default: as ``STAT_LABELS`` says).
-        key: add a legend (up to 6 layers) or a colour bar of the layer index (more).
+        key: add a legend ("layer 1" = nearest the input, up to 6 layers) or a colour bar of the
+            layer index (more).
     Returns:
         the matplotlib Axes; lines go from dark (input side) to light (output side).
     """
@@ -122,7 +124,7 @@ def layer_stat_lines(recorder, stat: str, ax=None, layers=None, log: bool | None
     layers = range(len(names)) if layers is None else layers
     layers = [l for l in layers if np.any(np.isfinite(values[:, l]))]
     for l in layers:
-        ax.plot(recorder.steps, values[:, l], color=colours[l], lw=1.2, label=_layer_label(l, names))
+        ax.plot(recorder.steps, values[:, l], color=colours[l], lw=1.2, label=_layer_label(l))
     label, default_log = STAT_LABELS[stat]
     if default_log if log is None else log:
         ax.set_yscale("log")
@@ -145,7 +147,8 @@ def layer_histograms(recorder, step: int | None = None, layers=None, ax=None, bi
         step: a step in ``recorder.snapshots`` (default: the last snapshot).
         layers: indices of the layers to draw (default: all); one outline per layer.
         value_range: (low, high) of the histograms (default: that of all samples drawn).
-        key: add a legend (up to 6 layers) or a colour bar of the layer index (more).
+        key: add a legend ("layer 1" = nearest the input, up to 6 layers) or a colour bar of the
+            layer index (more).
         logx: histograms of $|a|$ on log-spaced bins, zeros left out: layers whose scales differ
             by orders of magnitude side by side (half of a ReLU's outputs are exactly 0).
     Returns:
@@ -172,7 +175,7 @@ def layer_histograms(recorder, step: int | None = None, layers=None, ax=None, bi
     ax = new_axes(ax)
     for l in layers:
         ax.hist(samples[l], bins=edges, density=not logx, histtype="step", color=colours[l], lw=1.2,
-                label=_layer_label(l, names))
+                label=_layer_label(l))
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel("|activation| (zeros left out)" if logx else "activation value")

@@ -8,15 +8,19 @@ r"""``Recorder``: per-layer statistics during training, for vglab and PyTorch mo
     rec.detach()           # removes the hooks (``with Recorder(model) as rec:`` does it too)
 
 The layers are the leaf modules holding a ``weight``, named as ``named_modules()`` names
-them (``vg.models.weight_layers``). At every ``every``-th step each layer $l$ gets:
+them (``weight_layers(model)``, below). At every ``every``-th step each layer $l$ gets:
 
 * ``grad_norm``, ``bias_grad_norm``: $\|\partial L/\partial W_l\|_F$ and $\|\partial L/\partial b_l\|$,
   read from ``.grad`` after the backward pass (NaN where there is none);
 * ``update_ratio``: $\|W_l^\text{after} - W_l^\text{before}\|_F / \|W_l^\text{before}\|_F$, from
-  copies taken around ``opt.step()``;
+  copies taken around ``opt.step()``. Where $W_l^\text{before} = 0$ the ratio is ``inf`` if the
+  step moved the weights and NaN if it did not ($0/0$), without a warning;
 * ``act_mean``, ``act_std``: over all entries of the layer's *activation* $a_l$ (below);
-* ``saturation`` (where $a_l$ is a tanh or sigmoid): the fraction of entries with
-  $|a| > 0.97$ (tanh) or $a \notin [0.03, 0.97]$ (sigmoid), where $f' < 0.06$;
+* ``saturation`` (where $a_l$ is a tanh or sigmoid): the fraction of saturated entries
+  (``SATURATION``). The derivative is a function of the output $a$, so a threshold on $a$ is a
+  threshold on the derivative, and the two activations' thresholds differ:
+  tanh, $|a| > 0.97$, where $\tanh' = 1 - a^2 < 1 - 0.97^2 = 0.0591$;
+  sigmoid, $a \notin [0.03, 0.97]$, where $\sigma' = a(1 - a) < 0.03 \cdot 0.97 = 0.0291$;
 * ``dead`` (everywhere else): the fraction of units whose pre-activation $z_l$, the layer's own
   output, is $\le 0$ for every example of the batch (a ReLU after it passes them no gradient).
   Units are the last axis of a 2-D weight's output (Linear) and axis 1 otherwise (Conv channels).
@@ -35,20 +39,24 @@ in ``eval()`` mode are not), and only on recorded steps.
 
 Activation samples for histograms: at most ``samples`` entries per layer and recorded step,
 and at most ``max_snapshots`` snapshots (thinned by halves, the first kept), so memory is bounded.
+
+Every statistic is computed in float64 from the arrays' values, whatever their dtype (a float32
+model's norms, means and weight differences carry no float32 rounding of their own).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from . import backend
 from ._checks import check_number
-from .models import weight_layers
 from .train import Callback, StepInfo
 
-__all__ = ["Recorder", "STATS", "ACTIVATIONS", "saturation_fraction", "dead_fraction"]
+__all__ = ["Recorder", "STATS", "ACTIVATIONS", "SATURATION", "Saturation", "weight_layers",
+           "saturation_fraction", "dead_fraction", "frobenius_norm", "relative_change"]
 
 STATS = ("grad_norm", "bias_grad_norm", "update_ratio", "act_mean", "act_std", "saturation", "dead")
 
@@ -59,18 +67,51 @@ ACTIVATIONS = frozenset({
     "Tanhshrink", "Softshrink", "Hardshrink", "Threshold",
 })
 
-#: Saturated entries: where the derivative is below about 0.06 (tanh' = 1 - a^2, sigmoid' = a(1 - a)).
-SATURATED = {
-    "Tanh": lambda a: np.abs(a) > 0.97,
-    "Sigmoid": lambda a: (a < 0.03) | (a > 0.97),
+
+class Saturation(NamedTuple):
+    r"""An output $a$ of the activation is saturated where $a < \text{low}$ or $a > \text{high}$;
+    there, and only there, the derivative $f'$ (a function of $a$) is below ``max_derivative``."""
+    low: float
+    high: float
+    max_derivative: float
+
+
+#: tanh: $|a| > 0.97$, where $\tanh' = 1 - a^2 < 1 - 0.97^2 = 0.0591$.
+#: sigmoid: $a \notin [0.03, 0.97]$, where $\sigma' = a(1 - a) < 0.03 \cdot 0.97 = 0.0291$.
+SATURATION = {
+    "Tanh": Saturation(low=-0.97, high=0.97, max_derivative=1 - 0.97 ** 2),
+    "Sigmoid": Saturation(low=0.03, high=0.97, max_derivative=0.03 * 0.97),
 }
 
 
+def weight_layers(model) -> list[tuple[str, object]]:
+    """The leaf modules that hold a ``weight``, in forward order, named as ``named_modules`` names them.
+
+    Works on a vglab ``Module`` and on a ``torch.nn.Module`` alike. ``PReLU`` is left out: its
+    ``weight`` is the activation's learned slope, not a layer's weights.
+    Returns: [(name, module)], e.g. ``[("0", Linear), ("2", Linear), ...]`` for a ``Sequential``.
+    """
+    return [(name, m) for name, m in model.named_modules()
+            if next(iter(m.children()), None) is None and m._parameters.get("weight") is not None
+            and type(m).__name__ != "PReLU"]
+
+
+def _float64(x) -> np.ndarray:
+    """``x`` (a NumPy array or torch tensor) as a NumPy float64 array."""
+    return np.asarray(backend.to_numpy(x), dtype=np.float64)
+
+
 def saturation_fraction(a, kind: str) -> float:
-    """Fraction of the entries of a tanh or sigmoid output ``a`` (any shape) that are saturated."""
-    if kind not in SATURATED:
+    """Fraction of the entries of a tanh or sigmoid output ``a`` (any shape) that are saturated.
+
+    Args:
+        kind: "Tanh" or "Sigmoid", whose thresholds ``SATURATION[kind]`` apply.
+    """
+    if kind not in SATURATION:
         raise ValueError(f"saturation_fraction expected kind to be one of 'Tanh', 'Sigmoid', got {kind!r}")
-    return float(np.mean(SATURATED[kind](backend.to_numpy(a))))
+    low, high, _ = SATURATION[kind]
+    a = _float64(a)
+    return float(np.mean((a < low) | (a > high)))
 
 
 def dead_fraction(z, unit_axis: int = -1) -> float:
@@ -83,8 +124,20 @@ def dead_fraction(z, unit_axis: int = -1) -> float:
     return float(np.mean(np.all(z.reshape(-1, z.shape[-1]) <= 0, axis=0)))
 
 
-def _norm(x) -> float:
-    return math.nan if x is None else float(np.linalg.norm(backend.to_numpy(x)))
+def frobenius_norm(x) -> float:
+    r"""$\|x\|_F$ (any shape), computed in float64; NaN for None (no gradient)."""
+    return math.nan if x is None else float(np.linalg.norm(_float64(x)))
+
+
+def relative_change(before, after) -> float:
+    r"""$\|W^\text{after} - W^\text{before}\|_F / \|W^\text{before}\|_F$, computed in float64.
+
+    For a zero ``before``: ``inf`` if the weights moved, NaN if they did not ($0/0$); no warning.
+    """
+    change, size = _float64(after) - _float64(before), frobenius_norm(before)
+    if size == 0:
+        return math.inf if np.any(change != 0) else math.nan
+    return frobenius_norm(change) / size
 
 
 def _copy(x) -> np.ndarray:
@@ -146,9 +199,9 @@ class Recorder(Callback):
         return self._handles is not None and module.training and self._step % self.every == 0
 
     def _measure(self, a, kind) -> dict:
-        a = backend.to_numpy(a)
+        a = _float64(a)
         out = {"act_mean": float(np.mean(a)), "act_std": float(np.std(a)),
-               "saturation": saturation_fraction(a, kind) if kind in SATURATED else math.nan}
+               "saturation": saturation_fraction(a, kind) if kind in SATURATION else math.nan}
         if self.samples:
             flat = a.reshape(-1)
             out["samples"] = flat[self._rng.choice(flat.size, min(self.samples, flat.size), replace=False)].copy()
@@ -167,7 +220,7 @@ class Recorder(Callback):
               and inputs and inputs[0] is self._last[0]):                    # the activation after it
             l, kind = self._last[1], type(module).__name__
             self._pending[l].update(self._measure(output, kind))
-            if kind in SATURATED:
+            if kind in SATURATION:
                 self._pending[l]["dead"] = math.nan
             self.kinds[l] = kind
             self._last = None
@@ -189,8 +242,9 @@ class Recorder(Callback):
         if self._step % self.every != 0:
             self._pending, self._last = {}, None
             return
-        row = {"grad_norm": [_norm(m.weight.grad) for m in self._layers],
-               "bias_grad_norm": [_norm(getattr(getattr(m, "bias", None), "grad", None)) for m in self._layers],
+        biases = [getattr(m, "bias", None) for m in self._layers]
+        row = {"grad_norm": [frobenius_norm(m.weight.grad) for m in self._layers],
+               "bias_grad_norm": [frobenius_norm(getattr(b, "grad", None)) for b in biases],
                "update_ratio": [math.nan] * len(self._layers)}
         for s in ("act_mean", "act_std", "saturation", "dead"):
             row[s] = [self._pending.get(l, {}).get(s, math.nan) for l in range(len(self._layers))]
@@ -209,9 +263,8 @@ class Recorder(Callback):
     def after_step(self) -> None:
         """Call after ``opt.step()``: the update-to-weight ratios; then counts the step."""
         if self._before is not None:
-            self._rows["update_ratio"][-1] = [
-                float(np.linalg.norm(_copy(m.weight.data) - w) / np.linalg.norm(w))
-                for m, w in zip(self._layers, self._before)]
+            self._rows["update_ratio"][-1] = [relative_change(w, m.weight.data)
+                                              for m, w in zip(self._layers, self._before)]
             self._before = None
         self._step += 1
 

@@ -4,6 +4,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import vglab as vg
 from vglab import nn
@@ -186,7 +187,7 @@ def test_state_dict_holds_the_arrays_themselves():
 def test_load_state_dict_copies_values():
     m, other = mlp(seed=0), mlp(seed=1)
     source = {k: v.copy() for k, v in other.state_dict().items()}
-    assert m.load_state_dict(source) is m
+    assert m.load_state_dict(source) == ([], [])
     for k, v in m.state_dict().items():
         assert np.array_equal(v, source[k]) and v is not source[k], k
     source["0.weight"][...] = 0.0
@@ -212,7 +213,9 @@ def test_load_state_dict_strict_errors_name_the_keys():
 def test_load_state_dict_not_strict_loads_what_matches():
     m, other = mlp(seed=0), mlp(seed=1)
     before = m[2][0].weight.data.copy()
-    m.load_state_dict({"0.weight": other[0].weight.data, "ghost": np.zeros(1)}, strict=False)
+    result = m.load_state_dict({"0.weight": other[0].weight.data, "ghost": np.zeros(1)}, strict=False)
+    assert result.missing_keys == ["0.bias", "2.0.weight", "2.0.bias"] and result.unexpected_keys == ["ghost"]
+    assert result == (result.missing_keys, result.unexpected_keys)  # unpacks like torch's
     assert np.array_equal(m[0].weight.data, other[0].weight.data)
     assert np.array_equal(m[2][0].weight.data, before)
 
@@ -229,7 +232,8 @@ def test_load_state_dict_across_backends_and_buffers(torch):
 
 def test_load_state_dict_from_torch_module(torch):
     t = torch_mlp(torch).double()
-    m = mlp().load_state_dict(t.state_dict())
+    m = mlp()
+    m.load_state_dict(t.state_dict())
     x = np.random.default_rng(0).standard_normal((3, 4))
     assert rel_error(m(x), t(torch.tensor(x)).detach()) < 1e-10
 
@@ -310,17 +314,18 @@ def test_backward_before_forward_raises(backend):
 def test_no_grad_keeps_no_cache(backend):
     m = mlp(backend)
     x = randn(backend, 2, 4)
-    y = m(x)
-    assert vg.nn.is_grad_enabled()
     with vg.no_grad():
         assert not vg.nn.is_grad_enabled()
         y_no_grad = m(x)
     assert vg.nn.is_grad_enabled()
-    assert rel_error(y_no_grad, y) == 0
-    assert all(mod._cache is None for mod in m.modules())
+    assert rel_error(y_no_grad, m(x)) == 0
+    fresh = mlp(backend)
+    with vg.no_grad():
+        fresh(x)
+    assert all(mod._calls == [] for mod in fresh.modules())
     with pytest.raises(RuntimeError, match=r"Sequential.backward called before forward \(or after a forward "
                                            r"under vg.no_grad\(\), which keeps no cache\)"):
-        m.backward(randn(backend, 2, 3))
+        fresh.backward(randn(backend, 2, 3))
 
 
 def test_no_grad_restores_after_an_exception():
@@ -398,3 +403,250 @@ def test_to_keeps_integer_buffers_integer(torch):
 def test_to_rejects_unknown_backend():
     with pytest.raises(ValueError, match=r"backend must be 'numpy' or 'torch', got 'jax'"):
         mlp().to("jax")
+
+
+# ----------------------------------------------------------------- one module used several times
+
+def _torch_twin(torch, vg_module):
+    """A torch module with the same weights; shared vglab modules become shared torch modules."""
+    return vg.interop.to_torch(vg_module)
+
+
+def _grads_vs_torch(torch, model, ref, x_np, g_np, backend):
+    """Run one forward and backward in both; return the worst relative error over dx and every gradient."""
+    model.zero_grad()
+    out = model(on(backend, x_np))
+    dx = model.backward(on(backend, g_np))
+    xt = torch.tensor(x_np, requires_grad=True)
+    ref(xt).backward(torch.tensor(g_np))
+    errors = [rel_error(out, ref(torch.tensor(x_np)).detach()), rel_error(dx, xt.grad)]
+    for (name, p), (tname, tp) in zip(model.named_parameters(), ref.named_parameters(), strict=True):
+        assert name == tname
+        errors.append(rel_error(p.grad, tp.grad))
+    return max(errors)
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_a_module_used_twice_gives_torchs_gradients(backend, torch):
+    vg.manual_seed(0)
+    with vg.backend.using(backend):
+        lin, act = nn.Linear(4, 4), nn.Tanh()
+        model = nn.Sequential(lin, act, lin, act, nn.Linear(4, 3))
+    t_lin = torch.nn.Linear(4, 4).double()
+    t_lin.load_state_dict({k: torch.tensor(vg.to_numpy(v)) for k, v in lin.state_dict().items()})
+    t_out = torch.nn.Linear(4, 3).double()
+    t_out.load_state_dict({k: torch.tensor(vg.to_numpy(v)) for k, v in model[4].state_dict().items()})
+    t_act = torch.nn.Tanh()
+    ref = torch.nn.Sequential(t_lin, t_act, t_lin, t_act, t_out)
+    rng = np.random.default_rng(1)
+    x_np, g_np = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    assert [n for n, _ in model.named_parameters()] == [n for n, _ in ref.named_parameters()]
+    assert _grads_vs_torch(torch, model, ref, x_np, g_np, backend) < 1e-10
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_tied_weights_are_one_parameter_as_in_torch(backend, torch):
+    vg.manual_seed(0)
+    with vg.backend.using(backend):
+        a, b = nn.Linear(3, 3), nn.Linear(3, 3)
+        b.weight = a.weight
+        model = nn.Sequential(a, nn.Tanh(), b)
+    ta, tb = torch.nn.Linear(3, 3).double(), torch.nn.Linear(3, 3).double()
+    tb.weight = ta.weight
+    ref = torch.nn.Sequential(ta, torch.nn.Tanh(), tb)
+    with torch.no_grad():
+        ta.weight.copy_(torch.tensor(vg.to_numpy(a.weight.data)))
+        ta.bias.copy_(torch.tensor(vg.to_numpy(a.bias.data)))
+        tb.bias.copy_(torch.tensor(vg.to_numpy(b.bias.data)))
+    names = [n for n, _ in model.named_parameters()]
+    assert names == [n for n, _ in ref.named_parameters()] == ["0.weight", "0.bias", "2.bias"]
+    assert list(model.state_dict()) == list(ref.state_dict())  # state_dict keeps every name
+    rng = np.random.default_rng(2)
+    x_np, g_np = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    assert _grads_vs_torch(torch, model, ref, x_np, g_np, backend) < 1e-10
+    opt, t_opt = vg.optim.SGD(model.parameters(), lr=0.1), torch.optim.SGD(ref.parameters(), lr=0.1)
+    opt.step()
+    t_opt.step()
+    assert rel_error(a.weight.data, ta.weight.detach()) < 1e-12  # moved once, not twice
+    assert b.weight.data is a.weight.data
+
+
+def test_named_modules_lists_a_shared_module_once_as_torch(torch):
+    lin, act = nn.Linear(2, 2), nn.Tanh()
+    model = nn.Sequential(lin, act, lin, nn.Sequential(act, nn.Linear(2, 1)))
+    t_lin, t_act = torch.nn.Linear(2, 2), torch.nn.Tanh()
+    ref = torch.nn.Sequential(t_lin, t_act, t_lin, torch.nn.Sequential(t_act, torch.nn.Linear(2, 1)))
+    assert [n for n, _ in model.named_modules()] == [n for n, _ in ref.named_modules()]
+    assert len(list(model.children())) == len(list(ref.children())) == 3
+    assert list(model.state_dict()) == list(ref.state_dict())
+    assert len(model) == 4 and [m for m in model][2] is lin
+
+
+@settings(max_examples=25)
+@given(st.lists(st.integers(0, 2), min_size=1, max_size=7), st.integers(1, 4))
+def test_any_pattern_of_reuse_matches_torch(pattern, batch):
+    """A chain drawn from a pool of two Linear layers and one Tanh, each usable many times."""
+    torch = pytest.importorskip("torch")
+    vg.manual_seed(3)
+    pool = [nn.Linear(3, 3), nn.Linear(3, 3), nn.Tanh()]
+    t_pool = [vg.interop.to_torch(m) for m in pool]
+    model = nn.Sequential(*[pool[i] for i in pattern])
+    ref = torch.nn.Sequential(*[t_pool[i] for i in pattern])
+    rng = np.random.default_rng(len(pattern))
+    x_np, g_np = rng.standard_normal((batch, 3)), rng.standard_normal((batch, 3))
+    assert _grads_vs_torch(torch, model, ref, x_np, g_np, "numpy") < 1e-10
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_a_loop_at_the_top_level_is_differentiated_by_the_reverse_loop(backend, torch):
+    """The reader's cell loop: ``h = act(lin(h))`` T times, then backward through the steps in reverse."""
+    vg.manual_seed(4)
+    with vg.backend.using(backend):
+        lin, act = nn.Linear(3, 3), nn.Tanh()
+    t_lin = vg.interop.to_torch(lin)
+    h0 = np.random.default_rng(5).standard_normal((2, 3))
+    th0 = torch.tensor(h0, requires_grad=True)
+    h, th = on(backend, h0), th0
+    t_hs = []
+    for _ in range(6):
+        h = act(lin(h))
+        th = torch.tanh(t_lin(th))
+        th.retain_grad()
+        t_hs.append(th)
+    th.sum().backward()
+    dh = on(backend, np.ones((2, 3)))
+    for t in reversed(range(6)):
+        assert rel_error(dh, t_hs[t].grad) < 1e-10
+        dh = lin.backward(act.backward(dh))
+    assert rel_error(dh, th0.grad) < 1e-10          # dL/dh_0
+    assert rel_error(lin.weight.grad, t_lin.weight.grad) < 1e-10
+    assert rel_error(lin.bias.grad, t_lin.bias.grad) < 1e-10
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_an_evaluation_without_no_grad_does_not_leak_or_corrupt(backend):
+    m, clean = mlp(backend), mlp(backend)
+    x, g = randn(backend, 3, 4), randn(backend, 3, 3, seed=1)
+    for seed in range(20):                 # evaluations nobody differentiates
+        m(randn(backend, 3, 4, seed=10 + seed))
+    m(x)
+    m.backward(g)
+    clean(x)
+    clean.backward(g)
+    for (name, p), (_, q) in zip(m.named_parameters(), clean.named_parameters()):
+        assert rel_error(p.grad, q.grad) == 0, name
+    for step in range(5):                  # a training loop with an evaluation in each step
+        m(randn(backend, 3, 4, seed=step))
+        m(x)
+        m.backward(g)
+    assert max(len(mod._calls) for mod in m.modules()) == 2  # one pass kept, not all of them
+
+
+def test_at_most_max_pending_calls_are_kept(monkeypatch):
+    monkeypatch.setattr(nn.Module, "max_pending", 4)
+    act = nn.Tanh()
+    xs = [np.full(2, float(i)) for i in range(10)]
+    for x in xs:
+        act(x)
+    assert len(act._calls) == 4
+    for x in reversed(xs[-4:]):            # the four most recent calls, most recent first
+        assert rel_error(act.backward(np.ones(2)), 1 - np.tanh(x) ** 2) < 1e-15
+    with pytest.raises(RuntimeError, match=r"Tanh.backward: the forward call it needs was dropped: at most "
+                                           r"Module.max_pending = 4 calls"):
+        act.backward(np.ones(2))
+
+
+def test_backward_again_after_every_call_starts_over():
+    act = nn.Tanh()
+    a, b = np.array([0.5]), np.array([-1.5])
+    act(a)
+    act(b)
+    got = [act.backward(np.ones(1))[0] for _ in range(4)]
+    want = [1 - np.tanh(v[0]) ** 2 for v in (b, a, b, a)]
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+
+
+def test_a_failed_backward_leaves_its_call_pending():
+    lin = nn.Linear(3, 2)
+    x = np.ones((4, 3))
+    lin(x)
+    with pytest.raises(ValueError, match=r"Linear.backward expected grad_output of shape \(4, 2\), got \(4, 3\)"):
+        lin.backward(np.ones((4, 3)))
+    assert lin.backward(np.ones((4, 2))).shape == (4, 3)
+
+
+def test_backward_hooks_fire_once_when_a_subclass_calls_super():
+    class Doubled(nn.Tanh):
+        def backward(self, grad_output):
+            return 2 * super().backward(grad_output)
+
+    act = Doubled()
+    calls = []
+    act.register_full_backward_hook(lambda mod, gi, go: calls.append(gi))
+    act(np.array([0.3, -0.2]))
+    dx = act.backward(np.ones(2))
+    assert len(calls) == 1 and rel_error(dx, 2 * (1 - np.tanh([0.3, -0.2]) ** 2)) < 1e-15
+
+
+def test_no_grad_in_one_thread_leaves_another_alone():
+    import threading
+    inside, seen = threading.Event(), []
+
+    def worker():
+        with vg.no_grad():
+            inside.set()
+            release.wait(5)
+
+    release = threading.Event()
+    t = threading.Thread(target=worker)
+    t.start()
+    inside.wait(5)
+    seen.append(vg.nn.is_grad_enabled())
+    release.set()
+    t.join()
+    assert seen == [True]
+
+
+# ----------------------------------------------------------------- order, Sequential as a list
+
+def test_reassigning_a_parameter_keeps_its_place():
+    lin = nn.Linear(3, 2)
+    lin.weight = nn.Parameter(np.zeros((2, 3)))
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+    lin.bias = None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+
+
+def test_replacing_a_child_of_sequential_keeps_the_order(torch):
+    seq = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    seq[0] = nn.Linear(2, 3, bias=False)
+    setattr(seq, "1", nn.ReLU())
+    seq[-1] = nn.Linear(3, 4)
+    ref = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    ref[0] = torch.nn.Linear(2, 3, bias=False)
+    setattr(ref, "1", torch.nn.ReLU())
+    ref[-1] = torch.nn.Linear(3, 4)
+    assert [n for n, _ in seq.named_modules()] == [n for n, _ in ref.named_modules()]
+    assert [n for n, _ in seq.named_parameters()] == [n for n, _ in ref.named_parameters()]
+    assert isinstance(seq[1], nn.ReLU) and seq(np.ones((1, 2))).shape == (1, 4)
+    assert isinstance(seq[1:], nn.Sequential) and len(seq[1:]) == 2 and seq[1:][0] is seq[1]
+    seq.append(nn.Sigmoid())
+    assert len(seq) == 4 and isinstance(list(seq)[-1], nn.Sigmoid)
+    with pytest.raises(IndexError, match=r"Sequential index 4 is out of range for 4 modules"):
+        seq[4]
+    with pytest.raises(TypeError, match=r"Sequential expected Module arguments, got int at index 0"):
+        seq[0] = 3
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_zero_grad_without_none_zeroes_even_nan(backend):
+    m = mlp(backend)
+    for p in m.parameters():
+        p.grad = on(backend, np.full(p.shape, np.nan))
+    m.zero_grad(set_to_none=False)
+    assert all(np.all(vg.to_numpy(p.grad) == 0) for p in m.parameters())
+    opt = vg.optim.SGD(m.parameters(), lr=0.1)
+    for p in m.parameters():
+        p.grad = on(backend, np.full(p.shape, np.inf))
+    opt.zero_grad(set_to_none=False)
+    assert all(np.all(vg.to_numpy(p.grad) == 0) for p in m.parameters())

@@ -557,3 +557,26 @@ def test_momentum_buffer_is_not_the_gradient_array():
     opt.step()
     p.grad += 5.0
     np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], [1.0, 1.0])
+
+
+# ----------------------------------------------------------------- a parameter twice, loaded groups
+
+def test_the_same_parameter_twice_is_refused():
+    lin = vg.nn.Linear(2, 2)
+    with pytest.raises(ValueError, match=r"SGD got the same parameter twice \(shape \(2, 2\), position 2"):
+        vg.optim.SGD([lin.weight, lin.bias, lin.weight], lr=0.1)
+    with pytest.raises(ValueError, match=r"Adam got the same parameter twice \(shape \(2,\), position 0"):
+        vg.optim.Adam([{"params": [lin.weight, lin.bias]}, {"params": [lin.bias], "lr": 0.1}])
+
+
+def test_load_state_dict_checks_the_groups_it_loads():
+    lin = vg.nn.Linear(2, 2)
+    opt = vg.optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)
+    state = opt.state_dict()
+    state["param_groups"][0]["lr"] = -0.5
+    with pytest.raises(ValueError, match=r"SGD expected lr >= 0, got -0.5"):
+        opt.load_state_dict(state)
+    assert opt.param_groups[0]["lr"] == 0.1  # unchanged by the refused load
+    state["param_groups"][0]["lr"] = 0.05
+    opt.load_state_dict(state)
+    assert opt.param_groups[0]["lr"] == 0.05

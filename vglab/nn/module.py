@@ -9,67 +9,59 @@ parameter gradients into ``p.grad`` and returns $\partial L/\partial x$:
 
 Children and parameters register themselves on attribute assignment, so
 ``parameters()``, ``state_dict()``, ``to()`` and ``repr`` work like torch's.
+
+**A module used several times.** One module may be called more than once before its
+backward: a shared activation, a layer applied twice (``Sequential(lin, act, lin, act)``),
+an RNN cell stepped in a Python loop (``for t: h = cell(x[t], h)``). Each call's cache is
+kept, oldest first, in ``module._calls``, and each ``backward`` differentiates *the most
+recent call that no backward has reached yet*. That is exactly the order of reverse-mode
+differentiation: the last use is differentiated first, so the gradients add up to torch's.
+A cell loop is differentiated by the reverse loop ``dx[t], dh = cell.backward(dh + dout[t])``.
+
+The calls of one pass are kept until the module's next forward *after* a backward, which
+starts a new pass and drops them; so a forward that is never differentiated (an
+evaluation without ``vg.no_grad()``) leaves at most one pass of caches behind, and the next
+pass's backward never sees it. Once every call of a pass has been differentiated, a
+further backward starts again from the most recent one: backward twice accumulates twice.
+At most ``Module.max_pending`` calls are kept (the oldest are dropped beyond it); a
+backward that would need a dropped call, or that has no call at all, raises a clear error
+instead of differentiating the wrong one. Evaluate under ``vg.no_grad()``: it keeps nothing.
+
+One rule follows from "most recent first": between a forward and its backward, do not call
+the same module on other data unless you differentiate that call too (torch would keep the
+two graphs apart; here the later call is differentiated first).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 from collections import OrderedDict
+from typing import NamedTuple
 
 from .. import backend
 from .._checks import check_array, same_backend
+from .parameter import Parameter
 
-__all__ = ["Parameter", "Module", "Sequential", "no_grad", "is_grad_enabled"]
+__all__ = ["Parameter", "Module", "IncompatibleKeys", "no_grad", "is_grad_enabled"]
 
-_grad_enabled = True
+# Per thread and per asyncio task, like torch's grad mode: a `with no_grad()` elsewhere cannot leak in.
+_grad_enabled = contextvars.ContextVar("vglab_grad_enabled", default=True)
 
 
 @contextlib.contextmanager
 def no_grad():
     """A forward inside ``with vg.no_grad():`` keeps no cache (cheaper; backward is refused)."""
-    global _grad_enabled
-    saved, _grad_enabled = _grad_enabled, False
+    token = _grad_enabled.set(False)
     try:
         yield
     finally:
-        _grad_enabled = saved
+        _grad_enabled.reset(token)
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled
-
-
-class Parameter:
-    """A learnable array. ``.data`` is the array (not copied), ``.grad`` is None until a backward."""
-
-    def __init__(self, data, requires_grad: bool = True):
-        check_array("Parameter", "data", data)
-        self.data = data
-        self.grad = None
-        self.requires_grad = requires_grad
-
-    shape = property(lambda self: tuple(self.data.shape))
-    dtype = property(lambda self: self.data.dtype)
-    device = property(lambda self: backend.device_of(self.data))
-    ndim = property(lambda self: self.data.ndim)
-
-    def accumulate(self, g) -> None:
-        """``grad += g`` (the first time ``grad = g``); nothing if frozen."""
-        if not self.requires_grad:
-            return
-        if tuple(g.shape) != self.shape:  # an internal error, never a reader's
-            raise RuntimeError(f"gradient of shape {tuple(g.shape)} for a parameter of shape {self.shape}")
-        self.grad = g if self.grad is None else self.grad + g
-
-    def numel(self) -> int:
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
-
-    def __repr__(self):
-        return f"Parameter(shape={self.shape}, dtype={backend.dtype_name(self.dtype)})"
+    return _grad_enabled.get()
 
 
 class _Handle:
@@ -82,36 +74,52 @@ class _Handle:
         self._hooks.pop(self._key, None)
 
 
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns, as torch does: the keys it missed and those it did not know."""
+    missing_keys: list
+    unexpected_keys: list
+
+
 class Module:
     """Base class of every layer, loss-free network and container.
 
-    Subclasses define ``forward(*inputs)`` (caching into ``self._cache``) and
-    ``backward(grad_output)``. ``Module`` wraps every subclass's ``backward`` so that
-    backward hooks run and a backward before any forward raises a clear error.
+    Subclasses define ``forward(*inputs)``, which stores what backward needs in
+    ``self._cache``, and ``backward(grad_output)``, which reads ``self._cache``: it then
+    holds the cache of the call being differentiated (see the module docstring). ``Module``
+    wraps every subclass's ``backward`` so that hooks run once per call and a backward
+    without a forward raises a clear error.
     """
 
     _next_hook = 0
+    #: the most calls of one module kept for backward; beyond it the oldest are dropped
+    max_pending = 1000
 
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_forward_hooks", OrderedDict())
-        object.__setattr__(self, "_backward_hooks", OrderedDict())
-        object.__setattr__(self, "_cache", None)
-        object.__setattr__(self, "training", True)
+        for name, value in (("_parameters", OrderedDict()), ("_buffers", OrderedDict()),
+                            ("_modules", OrderedDict()), ("_forward_hooks", OrderedDict()),
+                            ("_backward_hooks", OrderedDict()), ("_cache", None), ("_in_backward", False),
+                            ("training", True)):
+            object.__setattr__(self, name, value)
+        self._new_pass()
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
-        for store in (self._parameters, self._modules, self._buffers):
-            store.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            store = self._parameters
         elif isinstance(value, Module):
-            self._modules[name] = value
+            store = self._modules
+        elif name in self._buffers and value is not None:
+            store = self._buffers  # a new array for a buffer stays a buffer, as in torch
+        else:
+            store = None
+        for other in (self._parameters, self._modules, self._buffers):
+            if other is not store:
+                other.pop(name, None)
+        if store is not None:
+            store[name] = value  # an existing name keeps its place in the order
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name: str, value) -> None:
@@ -120,8 +128,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def _set_buffer(self, name: str, value) -> None:
-        self._buffers[name] = value
-        object.__setattr__(self, name, value)
+        self.register_buffer(name, value)
 
     # ------------------------------------------------------------ forward and backward
     def __init_subclass__(cls, **kwargs):
@@ -129,10 +136,25 @@ class Module:
         if "backward" in cls.__dict__:
             cls.backward = _wrap_backward(cls.__dict__["backward"])
 
+    def _new_pass(self) -> None:
+        """Forget the calls of the previous pass (their caches)."""
+        object.__setattr__(self, "_calls", [])       # caches of this pass's calls, oldest first
+        object.__setattr__(self, "_undone", 0)       # _calls[:_undone] still await a backward
+        object.__setattr__(self, "_dropped", False)  # whether max_pending dropped any call
+        object.__setattr__(self, "_backward_ran", False)
+
     def __call__(self, *inputs, **kwargs):
+        if self._backward_ran:  # a forward after a backward: a new pass begins
+            self._new_pass()
+        object.__setattr__(self, "_cache", None)
         output = self.forward(*inputs, **kwargs)
-        if not _grad_enabled:
-            object.__setattr__(self, "_cache", None)
+        if _grad_enabled.get():
+            self._calls.append(self._cache)
+            if len(self._calls) > self.max_pending:
+                del self._calls[0]
+                object.__setattr__(self, "_dropped", True)
+            object.__setattr__(self, "_undone", len(self._calls))
+        object.__setattr__(self, "_cache", None)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, inputs, output)
             if result is not None:
@@ -145,11 +167,20 @@ class Module:
     def backward(self, grad_output):
         raise NotImplementedError(f"{type(self).__name__} does not define backward")
 
+    def _next_call(self) -> int:
+        """The index in ``_calls`` of the call the next backward differentiates."""
+        owner = f"{type(self).__name__}.backward"
+        if not self._calls:
+            raise RuntimeError(f"{owner} called before forward (or after a forward under vg.no_grad(), "
+                               "which keeps no cache)")
+        if self._undone == 0 and self._dropped:
+            raise RuntimeError(f"{owner}: the forward call it needs was dropped: at most "
+                               f"Module.max_pending = {self.max_pending} calls of one module are kept; "
+                               "raise it for longer loops")
+        return (self._undone or len(self._calls)) - 1  # all done: start again from the most recent
+
     def _need_cache(self):
-        """The cache of the last forward; a clear error if there was none."""
-        if self._cache is None:
-            raise RuntimeError(f"{type(self).__name__}.backward called before forward "
-                               "(or after a forward under vg.no_grad(), which keeps no cache)")
+        """The cache of the call being differentiated (inside ``backward``)."""
         return self._cache
 
     def _check_grad(self, grad_output, like):
@@ -174,32 +205,49 @@ class Module:
         return _Handle(hooks, Module._next_hook)
 
     # ------------------------------------------------------------ traversal
-    def named_modules(self, prefix: str = ""):
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True, _seen=None):
+        """(name, module) pairs, depth first; a module reachable twice is listed once, as in torch."""
+        if remove_duplicate:
+            _seen = set() if _seen is None else _seen
+            if id(self) in _seen:
+                return
+            _seen.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, remove_duplicate, _seen)
 
     def modules(self):
         return (m for _, m in self.named_modules())
 
     def named_children(self):
-        return iter(self._modules.items())
+        seen = set()
+        for name, child in self._modules.items():
+            if id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
     def children(self):
-        return iter(self._modules.values())
+        return (m for _, m in self.named_children())
+
+    def _named_members(self, store: str, remove_duplicate: bool = True):
+        seen = set()
+        for mod_name, module in self.named_modules(remove_duplicate=remove_duplicate):
+            for name, value in getattr(module, store).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_name}.{name}" if mod_name else name), value
 
     def named_parameters(self, prefix: str = ""):
-        for mod_name, module in self.named_modules(prefix):
-            for name, p in module._parameters.items():
-                yield (f"{mod_name}.{name}" if mod_name else name), p
+        """(name, parameter) pairs; a shared (tied) parameter is listed once, as in torch."""
+        for name, p in self._named_members("_parameters"):
+            yield (f"{prefix}.{name}" if prefix else name), p
 
     def parameters(self):
         return (p for _, p in self.named_parameters())
 
     def named_buffers(self):
-        for mod_name, module in self.named_modules():
-            for name, b in module._buffers.items():
-                yield (f"{mod_name}.{name}" if mod_name else name), b
+        return self._named_members("_buffers")
 
     def buffers(self):
         return (b for _, b in self.named_buffers())
@@ -212,11 +260,9 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop the gradients (``set_to_none``) or set them to zeros (a NaN gradient becomes 0 too)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = p.grad * 0
+            p.zero_grad(set_to_none)
 
     def train(self, mode: bool = True):
         for m in self.modules():
@@ -228,20 +274,30 @@ class Module:
 
     # ------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict:
-        """Parameter and buffer arrays by their dotted names (the arrays themselves, like torch)."""
-        out = OrderedDict((name, p.data) for name, p in self.named_parameters())
-        out.update(self.named_buffers())
+        """Parameter and buffer arrays by their dotted names (the arrays themselves, like torch).
+
+        Every name is kept, so a tied parameter appears under each of its names, as in torch;
+        each module's parameters come before its buffers, then its children's.
+        """
+        out = OrderedDict()
+        for mod_name, module in self.named_modules(remove_duplicate=False):
+            prefix = f"{mod_name}." if mod_name else ""
+            out.update((prefix + n, p.data) for n, p in module._parameters.items() if p is not None)
+            out.update((prefix + n, b) for n, b in module._buffers.items() if b is not None)
         return out
 
-    def load_state_dict(self, state: dict, strict: bool = True):
-        """Copy arrays into parameters and buffers; ``strict`` demands exactly the same names."""
+    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into parameters and buffers; ``strict`` demands exactly the same names.
+
+        Returns ``(missing_keys, unexpected_keys)`` as torch does (both empty when strict).
+        """
         own = self.state_dict()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                            f"unexpected keys {unexpected}")
-        params = dict(self.named_parameters())
+        modules = dict(self.named_modules(remove_duplicate=False))
         for key, value in state.items():
             if key not in own:
                 continue
@@ -250,13 +306,13 @@ class Module:
                                  f"{tuple(own[key].shape)}, got {tuple(value.shape)}")
             new = backend.asarray(backend.to_numpy(value).copy(), like=own[key],
                                   dtype=backend.dtype_name(own[key].dtype))
-            if key in params:
-                params[key].data = new
+            owner, _, leaf = key.rpartition(".")
+            module = modules[owner]
+            if leaf in module._parameters:
+                module._parameters[leaf].data = new
             else:
-                owner, _, leaf = key.rpartition(".")
-                module = dict(self.named_modules())[owner]
-                module._set_buffer(leaf, new)
-        return self
+                module.register_buffer(leaf, new)
+        return IncompatibleKeys(missing, unexpected)
 
     def to(self, backend=None, device=None, dtype=None):
         """Move parameters and buffers to another backend ("numpy"/"torch"), device or dtype.
@@ -267,10 +323,12 @@ class Module:
         from ..backend import convert
         for m in self.modules():
             for p in m._parameters.values():
-                p.data, p.grad = convert(p.data, backend, device, dtype), None
+                if p is not None:
+                    p.data, p.grad = convert(p.data, backend, device, dtype), None
             for name, b in list(m._buffers.items()):
-                m._set_buffer(name, convert(b, backend, device, dtype))
-            object.__setattr__(m, "_cache", None)
+                if b is not None:
+                    m.register_buffer(name, convert(b, backend, device, dtype))
+            m._new_pass()
         return self
 
     # ------------------------------------------------------------ printing
@@ -286,10 +344,25 @@ class Module:
 
 
 def _wrap_backward(backward):
+    """Run a subclass's backward on the call it differentiates, then the backward hooks.
+
+    The wrapper acts once per call: a subclass whose ``backward`` calls ``super().backward``
+    reaches the inner wrapper while the outer one runs, and that one only runs the code.
+    """
     @functools.wraps(backward)
     def wrapped(self, *grad_outputs, **kwargs):
-        self._need_cache()
-        grad_input = backward(self, *grad_outputs, **kwargs)
+        if self._in_backward:  # inside the outer wrapper (a super().backward call)
+            return backward(self, *grad_outputs, **kwargs)
+        index = self._next_call()
+        object.__setattr__(self, "_cache", self._calls[index])
+        object.__setattr__(self, "_in_backward", True)
+        try:
+            grad_input = backward(self, *grad_outputs, **kwargs)
+        finally:
+            object.__setattr__(self, "_cache", None)
+            object.__setattr__(self, "_in_backward", False)
+        object.__setattr__(self, "_undone", index)   # this call is done; an error leaves it pending
+        object.__setattr__(self, "_backward_ran", True)
         for hook in list(self._backward_hooks.values()):
             as_tuple = grad_input if isinstance(grad_input, tuple) else (grad_input,)
             result = hook(self, as_tuple, grad_outputs)
@@ -298,45 +371,3 @@ def _wrap_backward(backward):
         return grad_input
     wrapped._vglab_wrapped = True
     return wrapped
-
-
-class Sequential(Module):
-    """Modules applied one after another; backward runs them in reverse.
-
-    ``Sequential(nn.Linear(64, 128), nn.Tanh(), nn.Linear(128, 10))``; children are
-    named "0", "1", ... and indexable (``model[0]``, ``model[-1]``, ``len(model)``).
-    """
-
-    def __init__(self, *modules: Module):
-        super().__init__()
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(f"Sequential expected Module arguments, got {type(m).__name__} at position {i}")
-            setattr(self, str(i), m)
-
-    def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
-        self._cache = True  # backward needs nothing but the children's own caches
-        return x
-
-    def backward(self, grad_output):
-        for m in reversed(list(self._modules.values())):
-            grad_output = m.backward(grad_output)
-        return grad_output
-
-    def __getitem__(self, i):
-        mods = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(*mods[i])
-        return mods[i]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module: Module):
-        setattr(self, str(len(self)), module)
-        return self

@@ -55,6 +55,7 @@ class Optimizer:
         group = dict(group)
         params = group["params"]
         group["params"] = [params] if not isinstance(params, (list, tuple)) else list(params)
+        self._check_unique(group["params"])
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         if callable(group["lr"]):
@@ -64,6 +65,16 @@ class Optimizer:
             group.setdefault("lr_schedule", None)
         self._check_group(group)
         self.param_groups.append(group)
+
+    def _check_unique(self, new_params: list) -> None:
+        """Each parameter at most once: updating one twice per step is a silent error (torch refuses too)."""
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(new_params):
+            if id(p) in seen:
+                raise ValueError(f"{type(self).__name__} got the same parameter twice (shape {tuple(p.shape)}, "
+                                 f"position {i} of its group): it would be updated twice per step; pass "
+                                 "model.parameters(), which lists a shared parameter once")
+            seen.add(id(p))
 
     def _lr_value(self, schedule, k: int) -> float:
         value = float(schedule(k))
@@ -79,7 +90,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None if set_to_none or p.grad is None else p.grad * 0
+                p.zero_grad(set_to_none)
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
@@ -137,9 +148,14 @@ class Optimizer:
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"{owner}.load_state_dict expected {len(group['params'])} parameters "
                                  f"in parameter group {i}, got {len(saved['params'])}")
-        params = [p for g in self.param_groups for p in g["params"]]
+        loaded = []
         for group, saved in zip(self.param_groups, saved_groups):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+            candidate = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            self._check_group(candidate)  # a saved group is checked like a new one (e.g. lr >= 0)
+            loaded.append(candidate)
+        params = [p for g in self.param_groups for p in g["params"]]
+        for group, candidate in zip(self.param_groups, loaded):
+            group.update(candidate)
         self.state = {params[i]: copy.copy(s) for i, s in state_dict["state"].items()}
         self.steps_done = state_dict.get("steps_done", 0)
 

@@ -91,3 +91,38 @@ def test_unsupported_modules_are_named(torch):
         from_torch(torch.nn.SELU())
     with pytest.raises(TypeError, match=r"from_torch does not support torch\.nn\.Conv2d modules"):
         from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv2d(1, 1, 3)))
+
+
+# --------------------------------------------------------------------------- dtypes, the generator, the torch import
+
+@pytest.mark.parametrize("module_dtype, default", [("float32", "float64"), ("float64", "float32")])
+def test_to_torch_keeps_the_modules_dtype(torch, module_dtype, default):
+    """The module's own dtype, not the default dtype at the time of the call."""
+    with vg.backend.using(dtype=module_dtype):
+        m = nn.Sequential(nn.Linear(3, 2), nn.Tanh(), nn.PReLU())
+    with vg.backend.using(dtype=default):
+        t = to_torch(m)
+        assert to_torch(nn.Tanh()) is not None                  # no parameters: nothing to keep
+    assert {str(p.dtype) for p in t.parameters()} == {f"torch.{module_dtype}"}
+    np.testing.assert_array_equal(t[0].weight.detach().numpy(), vg.to_numpy(m[0].weight.data))
+    assert to_torch(m, dtype="float64")[0].weight.dtype == torch.float64   # unless asked
+
+
+def test_from_torch_draws_nothing_from_vglabs_generator(torch):
+    tm = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.PReLU(), torch.nn.Linear(3, 2))
+    vg.manual_seed(5)
+    before = vg.backend.rng().bit_generator.state
+    m = from_torch(tm)
+    assert vg.backend.rng().bit_generator.state == before
+    np.testing.assert_array_equal(vg.to_numpy(m[2].weight.data), tm[2].weight.detach().double().numpy())
+
+
+def test_interop_imports_torch_through_the_backend_helper(monkeypatch, torch):
+    """So a missing torch gets vglab's one message, how to install it."""
+    def no_torch():
+        raise ImportError("the torch backend needs PyTorch: pip install 'vglab[torch]'")
+    monkeypatch.setattr(vg.backend, "_torch", no_torch)
+    with pytest.raises(ImportError, match=r"pip install 'vglab\[torch\]'"):
+        to_torch(nn.Linear(2, 2))
+    with pytest.raises(ImportError, match=r"pip install 'vglab\[torch\]'"):
+        from_torch(torch.nn.Linear(2, 2))

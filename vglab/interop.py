@@ -23,9 +23,13 @@ _HYPER = {"LeakyReLU": ("negative_slope",), "ELU": ("alpha",), "GELU": ("approxi
 
 
 def to_torch(module: nn.Module, dtype=None):
-    """A ``torch.nn.Module`` equal to ``module``, with copies of its weights (CPU, float64 by default)."""
-    import torch
-    dtype = getattr(torch, backend.dtype_name(dtype or backend.get_default_dtype()))
+    """A ``torch.nn.Module`` equal to ``module``, with copies of its weights (CPU; in the module's dtype
+    unless ``dtype`` is given, the default dtype for a module without parameters)."""
+    torch = backend._torch()
+    if dtype is None:
+        first = next(iter(module.parameters()), None)
+        dtype = backend.get_default_dtype() if first is None else first.dtype
+    dtype = getattr(torch, backend.dtype_name(dtype))
     name = type(module).__name__
     if isinstance(module, nn.Sequential):
         return torch.nn.Sequential(*[to_torch(m, dtype) for m in module])
@@ -49,8 +53,20 @@ def to_torch(module: nn.Module, dtype=None):
 
 
 def from_torch(module):
-    """A vglab module equal to the ``torch.nn.Module`` ``module``, weights copied to the current backend."""
-    import torch
+    """A vglab module equal to the ``torch.nn.Module`` ``module``, weights copied to the current backend.
+
+    It draws nothing from vglab's generator: the constructors' random initial weights are overwritten,
+    so the generator's state is put back as it was.
+    """
+    state = backend.rng().bit_generator.state
+    try:
+        return _from_torch(module)
+    finally:
+        backend.rng().bit_generator.state = state
+
+
+def _from_torch(module):
+    torch = backend._torch()
     name = type(module).__name__
     if isinstance(module, torch.nn.Sequential):
         return nn.Sequential(*[from_torch(m) for m in module])

@@ -100,8 +100,8 @@ def linear_regression(n: int = 100, w: float = 2.0, b: float = 1.0, noise: float
 class Quadratic:
     """$f(\\theta) = \\frac12 \\theta^\\top A \\theta$ with $A = \\mathrm{diag}(1, \\kappa)$ rotated by ``angle``.
 
-    Its curvature is $L = \\kappa$ (the largest eigenvalue): gradient descent with a step
-    size $\\alpha$ converges iff $\\alpha < 2/L$. NumPy only (2-D trajectories).
+    Its largest curvature (eigenvalue) is $M = \\kappa$, the attribute ``L``: gradient descent with a step
+    size $\\alpha$ converges iff $\\alpha < 2/M$. NumPy only (2-D trajectories).
     """
     condition: float = 10.0
     angle: float = 0.0

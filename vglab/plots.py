@@ -37,7 +37,7 @@ def grad_norm_figure(norms: dict, ax=None, title: str | None = None, ylabel: str
         values = np.asarray(values, dtype=float)
         ax.semilogy(np.arange(1, len(values) + 1), values, marker="o", ms=4, label=label)
     ax.set_xlabel("layer (1 = nearest the input)")
-    ax.set_ylabel(ylabel or r"$\|\partial L / \partial W_l\|_F$")
+    ax.set_ylabel(ylabel or r"$\|\partial \mathcal{L} / \partial W_l\|_F$")
     if title:
         ax.set_title(title)
     if len(norms) > 1:
@@ -65,8 +65,8 @@ def loss_curves(curves: dict, ax=None, title: str | None = None, log: bool = Tru
 
 #: Axis labels of the Recorder's statistics, and whether they are drawn on a log axis.
 STAT_LABELS = {
-    "grad_norm": (r"$\|\partial L / \partial W_l\|_F$", True),
-    "bias_grad_norm": (r"$\|\partial L / \partial b_l\|$", True),
+    "grad_norm": (r"$\|\partial \mathcal{L} / \partial W_l\|_F$", True),
+    "bias_grad_norm": (r"$\|\partial \mathcal{L} / \partial b_l\|$", True),
     "update_ratio": (r"$\|\Delta W_l\|_F / \|W_l\|_F$", True),
     "act_mean": ("activation mean", False),
     "act_std": ("activation std", True),

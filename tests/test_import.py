@@ -5,16 +5,20 @@ dependencies from pyproject.toml and an editable install of this checkout. It is
 /tmp, keyed by pyproject.toml, the checkout's path and the Python version, so only the first run
 pays for it (about a minute); a failed or interrupted build is thrown away and redone. Where the
 environment cannot be built for lack of a network or a package index, the tests skip and say so.
+
+It collects on every Python that requires-python allows: ``tomllib`` is 3.11+, so on 3.10 the
+dependencies are read with ``tomli`` where installed, else from the array's literal text.
 """
 
+import ast
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,6 +29,28 @@ PYPROJECT = ROOT / "pyproject.toml"
 NETWORK_SIGNS = ("Could not find a version", "No matching distribution", "NewConnectionError",
                  "ConnectionError", "Temporary failure in name resolution", "Name or service not known",
                  "Network is unreachable", "ReadTimeout", "timed out", "ProxyError", "SSLError")
+
+
+def _read_dependencies(text: str) -> list[str]:
+    """``[project] dependencies`` read without a TOML parser: the array of double-quoted strings, comments dropped."""
+    match = re.search(r"^\[project\]\s*$.*?^dependencies\s*=\s*(\[.*?\])", text, re.MULTILINE | re.DOTALL)
+    if match is None:
+        raise ValueError("pyproject.toml has no [project] dependencies array")
+    array = re.sub(r"#[^\"\n]*$", "", match.group(1), flags=re.MULTILINE)
+    return ast.literal_eval(array)
+
+
+def dependencies() -> list[str]:
+    """vglab's declared dependencies: with tomllib (3.11+) or tomli where there is one, else read as text."""
+    text = PYPROJECT.read_text()
+    try:
+        import tomllib
+    except ImportError:
+        try:
+            import tomli as tomllib
+        except ImportError:
+            return _read_dependencies(text)
+    return tomllib.loads(text)["project"]["dependencies"]
 
 
 def _key() -> str:
@@ -48,7 +74,7 @@ def _build(venv: Path) -> None:
         shutil.rmtree(venv, ignore_errors=True)
         pytest.skip(f"could not create a virtual environment: {made.stderr.strip()[-500:]}")
     python = venv / "bin" / "python"
-    deps = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
+    deps = dependencies()
     assert not [d for d in deps if d.lower().startswith("torch")], f"torch is a hard dependency: {deps}"
     constraints = ROOT / "requirements" / "constraints.txt"   # the versions `make` installs
     for cmd in ([str(python), "-m", "pip", "install", "--quiet", "-c", str(constraints), *deps],
@@ -72,7 +98,7 @@ def venv_python() -> Path:
         if not (venv / ".complete").exists():
             shutil.rmtree(venv, ignore_errors=True)
             _build(venv)
-            (venv / ".complete").write_text(" ".join(tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]))
+            (venv / ".complete").write_text(" ".join(dependencies()))
     return venv / "bin" / "python"
 
 
@@ -141,3 +167,35 @@ def test_torch_backend_says_how_to_install_torch(venv_python, tmp_path):
     assert len(messages) == 2, messages
     for message in messages:
         assert "pip install 'vglab[torch]'" in message, message
+
+
+def test_collects_and_reads_dependencies_without_tomllib(monkeypatch):
+    """Python 3.10 (which requires-python allows) has no tomllib: this module still imports and reads the list."""
+    import importlib.util
+    expected = dependencies()
+    assert expected and all(isinstance(d, str) for d in expected) and any(d.startswith("numpy") for d in expected)
+    monkeypatch.setitem(sys.modules, "tomllib", None)    # as on 3.10: import tomllib raises ImportError
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    spec = importlib.util.spec_from_file_location("test_import_on_py310", __file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.dependencies() == expected
+
+
+def test_read_dependencies_of_a_commented_array():
+    text = textwrap.dedent("""
+        [build-system]
+        requires = ["hatchling"]
+
+        [project]
+        name = "x"
+        dependencies = [
+            # the array API
+            "numpy>=1.26",  # any 2.x too
+            "scipy>=1.11",
+        ]
+
+        [project.optional-dependencies]
+        torch = ["torch>=2.1"]
+    """)
+    assert _read_dependencies(text) == ["numpy>=1.26", "scipy>=1.11"]

@@ -89,8 +89,8 @@ def test_unsupported_modules_are_named(torch):
         to_torch(nn.Sequential(nn.Linear(2, 2), Doubler()))  # nothing inside is skipped silently
     with pytest.raises(TypeError, match=r"from_torch does not support torch\.nn\.SELU modules"):
         from_torch(torch.nn.SELU())
-    with pytest.raises(TypeError, match=r"from_torch does not support torch\.nn\.Conv2d modules"):
-        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv2d(1, 1, 3)))
+    with pytest.raises(TypeError, match=r"from_torch does not support torch\.nn\.Conv3d modules"):
+        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv3d(1, 1, 3)))
 
 
 # --------------------------------------------------------------------------- dtypes, the generator, the torch import

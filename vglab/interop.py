@@ -4,11 +4,15 @@
     model = vg.interop.from_torch(tm)      # and back (float64 NumPy by default)
 
 Supported: Sequential, Linear, Flatten, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU (its slopes
-copied), ELU, GELU, Softplus (hyper-parameters copied). Anything else raises a
+copied), ELU, GELU, Softplus (hyper-parameters copied); Conv2d, BatchNorm1d, BatchNorm2d
+(state_dict copied, running statistics included), MaxPool2d, AvgPool2d, AdaptiveAvgPool2d;
+Residual, whose torch twin is ``TorchResidual`` below. Anything else raises a
 ``TypeError`` naming the module type, so nothing is skipped silently.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -20,6 +24,38 @@ _SIMPLE = ("Sigmoid", "Tanh", "ReLU")
 #: Parameter-free activations and the hyper-parameters that travel with them (same names in torch).
 _HYPER = {"LeakyReLU": ("negative_slope",), "ELU": ("alpha",), "GELU": ("approximate",),
           "Softplus": ("beta", "threshold")}
+_BN = ("num_features", "eps", "momentum", "affine", "track_running_stats")
+#: Layers rebuilt from these hyper-parameters (same names in torch), then their state_dict copied.
+_LAYERS = {"Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+                      "padding_mode"),
+           "BatchNorm1d": _BN, "BatchNorm2d": _BN,
+           "MaxPool2d": ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
+           "AvgPool2d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+           "AdaptiveAvgPool2d": ("output_size",)}
+
+
+def _layer_args(module, name) -> dict:
+    args = {k: getattr(module, k) for k in _LAYERS[name]}
+    if name == "Conv2d":
+        args["bias"] = module.bias is not None
+    elif name.startswith("BatchNorm") and module.affine and module.bias is None:
+        args["bias"] = False
+    return args
+
+
+@functools.cache
+def torch_residual():
+    """``TorchResidual(block, shortcut=None)``: $y = x + F(x)$ (or $S(x) + F(x)$) as a torch.nn.Module."""
+    torch = backend._torch()
+
+    class TorchResidual(torch.nn.Module):
+        def __init__(self, block, shortcut=None):
+            super().__init__()
+            self.block, self.shortcut = block, shortcut
+
+        def forward(self, x):
+            return (x if self.shortcut is None else self.shortcut(x)) + self.block(x)
+    return TorchResidual
 
 
 def to_torch(module: nn.Module, dtype=None):
@@ -49,6 +85,13 @@ def to_torch(module: nn.Module, dtype=None):
         return out
     if name in _SIMPLE + tuple(_HYPER) and type(module).__module__.startswith("vglab"):
         return getattr(torch.nn, name)(**{k: getattr(module, k) for k in _HYPER.get(name, ())})
+    if name in _LAYERS and type(module).__module__.startswith("vglab"):
+        out = getattr(torch.nn, name)(**_layer_args(module, name)).to(dtype)  # num_batches_tracked stays int64
+        out.load_state_dict({k: torch.as_tensor(backend.to_numpy(v)) for k, v in module.state_dict().items()})
+        return out
+    if isinstance(module, nn.Residual):
+        shortcut = None if module.shortcut is None else to_torch(module.shortcut, dtype)
+        return torch_residual()(to_torch(module.block, dtype), shortcut)
     raise TypeError(f"to_torch does not support {name} modules yet")
 
 
@@ -84,4 +127,10 @@ def _from_torch(module):
         return out
     if name in _SIMPLE + tuple(_HYPER) and isinstance(module, getattr(torch.nn, name)):
         return getattr(nn, name)(**{k: getattr(module, k) for k in _HYPER.get(name, ())})
+    if name in _LAYERS and isinstance(module, getattr(torch.nn, name)):
+        out = getattr(nn, name)(**_layer_args(module, name))
+        out.load_state_dict(module.state_dict())
+        return out
+    if isinstance(module, torch_residual()):
+        return nn.Residual(from_torch(module.block), None if module.shortcut is None else from_torch(module.shortcut))
     raise TypeError(f"from_torch does not support torch.nn.{name} modules yet")

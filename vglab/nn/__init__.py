@@ -6,7 +6,12 @@ from .linear import Linear, Flatten
 from .activations import Sigmoid, Tanh, ReLU, ELU, GELU, Softplus
 from .rectifiers import LeakyReLU, PReLU
 from .losses import MSELoss, CrossEntropyLoss, softmax, log_softmax
+from .conv import Conv2d
+from .pool import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+from .residual import Residual
+from .norm import BatchNorm1d, BatchNorm2d
 
 __all__ = ["Parameter", "Module", "Sequential", "no_grad", "is_grad_enabled", "Linear", "Flatten",
            "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "Softplus",
            "MSELoss", "CrossEntropyLoss", "softmax", "log_softmax"]
+__all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Residual", "BatchNorm1d", "BatchNorm2d"]

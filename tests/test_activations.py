@@ -469,9 +469,9 @@ def test_models_activations(name, cls):
     """deep_mlp takes the new names; PReLU's slope is not one of the weight layers, and drawing it uses no randomness."""
     model = vg.models.deep_mlp(4, 8, name)
     assert [type(m).__name__ for m in model][1::2] == [cls] * 3
-    layers = [m for _, m in vg.models.weight_layers(model)]
+    layers = [m for _, m in vg.diagnostics.weight_layers(model)]
     assert layers == [m for m in model if isinstance(m, nn.Linear)]
     same = vg.models.chapter0_network(activation=name)
-    for (_, a), (_, b) in zip(vg.models.weight_layers(same), vg.models.weight_layers(vg.models.chapter0_network()),
+    for (_, a), (_, b) in zip(vg.diagnostics.weight_layers(same), vg.diagnostics.weight_layers(vg.models.chapter0_network()),
                               strict=True):
         assert np.array_equal(vg.to_numpy(a.weight.data), vg.to_numpy(b.weight.data))

@@ -15,7 +15,7 @@ N = vg.models.CHAPTER0.batch_size
 
 def weights_and_biases(**changes):
     model = vg.models.chapter0_network(**changes)
-    layers = [m for _, m in vg.models.weight_layers(model)]
+    layers = [m for _, m in vg.diagnostics.weight_layers(model)]
     return [vg.to_numpy(m.weight.data) for m in layers], [vg.to_numpy(m.bias.data) for m in layers]
 
 

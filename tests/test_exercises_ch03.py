@@ -57,7 +57,7 @@ def dead_reference(torch):
     """(dead fractions per hidden layer on the whole training set, on the first 64 rows, the fraction
     of negative entries), from a torch forward pass with the ReLU chapter-0 network's weights."""
     model = vg.models.chapter0_network(activation="relu")
-    layers = [m for _, m in vg.models.weight_layers(model)]
+    layers = [m for _, m in vg.diagnostics.weight_layers(model)]
     x = torch.tensor(vg.to_numpy(vg.data.digits().X_train))
     whole, batch, entries = [], [], []
     for m in layers[:-1]:

@@ -1,4 +1,5 @@
-"""vglab.models: deep_mlp's structure and initialisations, the chapter-0 network, weight_layers."""
+"""vglab.models: deep_mlp's structure and initialisations, the chapter-0 network.
+(weight_layers, which inspects a model, is tested with the recorder in test_recorder.py.)"""
 
 import dataclasses
 import math
@@ -164,20 +165,3 @@ def test_chapter0_network_on_torch():
     n = models.chapter0_network()
     assert isinstance(linears(t)[0].weight.data, torch.Tensor)
     np.testing.assert_array_equal(linears(t)[3].weight.data.numpy(), linears(n)[3].weight.data)
-
-
-# --------------------------------------------------------------------------- weight_layers
-
-def test_weight_layers_names():
-    model = models.deep_mlp(4, 8, "tanh")
-    names = [name for name, _ in models.weight_layers(model)]
-    assert names == ["0", "2", "4", "6"]
-    assert [m for _, m in models.weight_layers(model)] == linears(model)
-    names = [name for name, _ in models.weight_layers(models.deep_mlp(3, 8, "linear"))]
-    assert names == ["0", "1", "2"]
-
-
-def test_weight_layers_nested():
-    model = nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.ReLU()), nn.Linear(4, 2))
-    assert [name for name, _ in models.weight_layers(model)] == ["0.0", "1"]
-    assert models.weight_layers(nn.Sequential(nn.Tanh())) == []

@@ -18,7 +18,7 @@ from . import backend, nn
 from . import init as vginit
 from ._checks import check_choice, check_number
 
-__all__ = ["ACTIVATIONS", "INITS", "deep_mlp", "MLPConfig", "CHAPTER0", "chapter0_network", "weight_layers"]
+__all__ = ["ACTIVATIONS", "INITS", "deep_mlp", "MLPConfig", "CHAPTER0", "chapter0_network"]
 
 #: Activations by name (torch.nn.functional's names); "linear" puts none between the layers.
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU,
@@ -70,17 +70,6 @@ def deep_mlp(depth: int, width: int, activation: str = "sigmoid", init: str = "d
         if i < depth - 1 and ACTIVATIONS[activation] is not None:
             layers.append(ACTIVATIONS[activation]())
     return nn.Sequential(*layers)
-
-
-def weight_layers(model) -> list[tuple[str, object]]:
-    """The leaf modules that hold a ``weight``, in forward order, named as ``named_modules`` names them.
-
-    Works on a vglab ``Module`` and on a ``torch.nn.Module`` alike. ``PReLU`` is left out: its
-    ``weight`` is the activation's learned slope, not a layer's weights.
-    """
-    return [(name, m) for name, m in model.named_modules()
-            if next(iter(m.children()), None) is None and m._parameters.get("weight") is not None
-            and type(m).__name__ != "PReLU"]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from .. import backend
-from ..models import CHAPTER0, chapter0_network, weight_layers
+from ..diagnostics import weight_layers
+from ..models import CHAPTER0, chapter0_network
 from ..gradcheck import rel_error
 from . import ExerciseError, close, exercise
 

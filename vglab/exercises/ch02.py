@@ -104,7 +104,7 @@ def _first_step_ratios() -> tuple[float, float]:
     update, about 1e-10 of its weights at lr = 0.01, keeps only about 7 significant digits.)
     """
     from .. import backend, data, models, nn
-    from ..models import weight_layers
+    from ..diagnostics import weight_layers
     digits = data.digits()
     model = models.chapter0_network()
     loss_fn = nn.CrossEntropyLoss()

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..models import weight_layers
+from ..diagnostics import weight_layers
 from . import ExerciseError, close, exercise
 from .ch00 import _number, _untouched_rng
 

@@ -25,7 +25,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))  # BOOK_HTML: another build
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -53,13 +53,9 @@ MIN_IMAGES: dict[str, int] = {
     "chapters/08_optimisers.html": 7,
 }
 
-# Known harmless noise (see the toolchain notes): sphinx-thebe 0.3.1 declares THEBE_JS_URL twice,
-# pydata-sphinx-theme's theme-mode message, ajv's strict-mode warnings on widget pages.
-ALLOWED_ERRORS = [
-    re.compile(r"THEBE_JS_URL"),
-    re.compile(r"Got invalid theme mode"),
-    re.compile(r"strict mode", re.IGNORECASE),
-]
+# No console noise is tolerated: the theme's two errors (THEBE_JS_URL declared twice, "invalid theme
+# mode") are fixed in the build (book/_ext/book_fixes.py, _config.yml), not filtered here. The one
+# thing a fresh Chromium itself asks for is the favicon, which the book does not ship.
 ALLOWED_FAILED_URLS = [re.compile(r"/favicon\.ico$")]
 
 MATH_MARKUP = re.compile(r'class="[^"]*\bmath\b')
@@ -217,7 +213,6 @@ def test_page(context, server, page_path):
 
     foreign = context.foreign_requests[foreign_before:]
     assert not foreign, f"{page_path} requested non-local resources: {foreign}"
-    errors = [e for e in errors if not any(p.search(e) for p in ALLOWED_ERRORS)]
     assert not errors, f"{page_path} logged errors: {errors}"
     assert not failed, f"{page_path} had failed requests: {failed}"
     broken = [img["src"] for img in images if img["width"] == 0]
@@ -239,4 +234,70 @@ def test_index_redirects_to_first_page(context, server):
         assert page.locator("h1").first.inner_text().strip().startswith("Vanishing Gradients Lab")
     finally:
         page.close()
-    assert not [e for e in errors if not any(p.search(e) for p in ALLOWED_ERRORS)]
+    assert not errors and not failed, (errors, failed)
+
+
+# ----------------------------------------------------------------- navigation at phone and desktop widths
+
+NAV_PAGE = "chapters/03_activations.html"
+
+
+def open_at_width(context, server, width):
+    page, errors, failed = open_page(context, f"{server}/{NAV_PAGE}")
+    page.set_viewport_size({"width": width, "height": 844})
+    page.wait_for_timeout(300)
+    return page, errors, failed
+
+
+def dialog_open(page, selector) -> bool:
+    dialog = page.locator(selector)
+    return dialog.count() == 1 and dialog.evaluate("d => d.open")
+
+
+def test_one_header_and_one_menu_button(context, server):
+    """A second (hidden) header with copies of the menu buttons made the visible ones dead."""
+    page, errors, failed = open_at_width(context, server, 1366)
+    try:
+        assert page.locator("header.bd-header").count() == 1
+        assert page.locator(".primary-toggle").count() == 1
+        assert page.locator(".secondary-toggle").count() == 1
+    finally:
+        page.close()
+    assert not errors and not failed, (errors, failed)
+
+
+def test_phone_menu_opens_the_contents_and_closes(context, server):
+    page, errors, failed = open_at_width(context, server, 390)
+    try:
+        assert not page.locator("#pst-primary-sidebar").is_visible()  # no room for it on a phone
+        page.locator(".primary-toggle").click()
+        page.wait_for_timeout(300)
+        assert dialog_open(page, "dialog#pst-primary-sidebar-modal"), "the menu button opened nothing"
+        links = page.locator("dialog#pst-primary-sidebar-modal a.reference.internal")
+        assert links.count() >= 8 and links.filter(has_text="Weight initialisation").count() == 1
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+        assert not dialog_open(page, "dialog#pst-primary-sidebar-modal")
+        page.locator(".secondary-toggle").click()  # "page contents"
+        page.wait_for_timeout(300)
+        assert dialog_open(page, "dialog#pst-secondary-sidebar-modal")
+        assert page.locator("dialog#pst-secondary-sidebar-modal a").count() >= 3
+    finally:
+        page.close()
+    assert not errors and not failed, (errors, failed)
+
+
+def test_desktop_menu_hides_and_shows_the_sidebar(context, server):
+    page, errors, failed = open_at_width(context, server, 1366)
+    try:
+        sidebar = page.locator("#pst-primary-sidebar")
+        assert sidebar.is_visible()
+        page.locator(".primary-toggle").click()
+        page.wait_for_timeout(300)
+        assert not sidebar.is_visible()
+        page.locator(".primary-toggle").click()
+        page.wait_for_timeout(300)
+        assert sidebar.is_visible()
+    finally:
+        page.close()
+    assert not errors and not failed, (errors, failed)

@@ -88,3 +88,12 @@ def test_other_packages_agree_with_pyproject(env, project):
     # A bare `torch` from PyPI is the multi-GB CUDA build: conda-forge's CPU build only.
     conda_names = {re.split(r"[=<>!~ ]", s, maxsplit=1)[0] for s in conda_specs(env)}
     assert not conda_names & {"pytorch", "torch"}, "use pytorch-cpu, not the CUDA pytorch package"
+
+
+def test_binder_gets_pytorchs_cpu_build(env, project):
+    """Binder readers run the torch cells too: conda-forge's CPU build, as recent as the torch extra asks."""
+    (spec,) = [s for s in conda_specs(env) if re.match(r"pytorch-cpu\b", s)]
+    (torch_req,) = [Requirement(r) for r in project["optional-dependencies"]["torch"]]
+    assert torch_req.name == "torch"
+    wanted = SpecifierSet(spec[len("pytorch-cpu"):].replace(" ", ""))
+    assert wanted == torch_req.specifier, f"{spec} should ask for what the torch extra asks: torch{torch_req.specifier}"

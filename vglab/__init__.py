@@ -22,16 +22,34 @@ __all__ = ["backend", "init", "nn", "optim", "schedules", "gradcheck", "clip", "
            "show_source", "__version__"]
 
 
-def show_source(obj):
+def show_source(obj, docstrings: bool = False):
     """Show the source code of a vglab function, class or method, highlighted, in a notebook.
 
     The book shows library code this way, so the page and the package cannot drift apart.
-    Outside IPython it returns the source as a string.
+    Docstrings are left out unless ``docstrings=True``: their maths is LaTeX source, which a
+    code listing cannot render (the chapter's prose states it). Outside IPython it returns the
+    source as a string.
     """
     import inspect
-    source = inspect.getsource(obj)
+    import textwrap
+    source = textwrap.dedent(inspect.getsource(obj))
+    if not docstrings:
+        source = _without_docstrings(source)
     try:
         from IPython.display import Code
     except ImportError:  # pragma: no cover - IPython comes with the book extra
         return source
     return Code(source, language="python")
+
+
+def _without_docstrings(source: str) -> str:
+    """``source`` with the docstring of every function and class in it removed (lines dropped)."""
+    import ast
+    drop = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                drop.update(range(first.lineno, first.end_lineno + 1))
+    return "".join(line for i, line in enumerate(source.splitlines(True), start=1) if i not in drop)

@@ -36,19 +36,28 @@ def torch_params(torch, gs):
     return params
 
 
+def assert_same(mine, theirs):
+    for p, q in zip(mine, theirs, strict=True):
+        got, want = vg.to_numpy(p.grad), q.grad.numpy()
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        keep = ~np.isnan(want)
+        assert np.array_equal(got[keep], want[keep]) or rel_error(got[keep], want[keep]) < 1e-14
+
+
 @pytest.mark.parametrize("backend", backends)
-@pytest.mark.parametrize("norm_type", [2.0, math.inf, 1.0])
+@pytest.mark.parametrize("norm_type", [2.0, math.inf, 1.0, 3.0])
 @pytest.mark.parametrize("scale, max_norm", [(10.0, 1.0), (1e-3, 1.0), (1.0, 0.0)])
 def test_clip_grad_norm_matches_torch(backend, norm_type, scale, max_norm, torch):
     gs = grads(scale)
     mine, theirs = vglab_params(backend, gs), torch_params(torch, gs)
     total = vg.clip_grad_norm_(mine, max_norm=max_norm, norm_type=norm_type)
     total_t = torch.nn.utils.clip_grad_norm_(theirs, max_norm=max_norm, norm_type=norm_type)
-    assert isinstance(total, float)
-    assert total == pytest.approx(float(total_t), rel=1e-12)
+    assert vg.backend.is_torch(total) == (backend == "torch") and tuple(total.shape) == ()
+    assert vg.backend.dtype_name(total.dtype) == "float64"
+    assert rel_error(total, total_t) < 1e-14
     for p, q in zip(mine, theirs, strict=True):
         assert vg.backend.is_torch(p.grad) == (backend == "torch")
-        assert rel_error(p.grad, q.grad) < 1e-10
+        assert rel_error(p.grad, q.grad) < 1e-14
         if max_norm == 0:
             assert np.all(vg.to_numpy(p.grad) == 0)
 
@@ -56,14 +65,16 @@ def test_clip_grad_norm_matches_torch(backend, norm_type, scale, max_norm, torch
 @pytest.mark.parametrize("backend", backends)
 def test_clip_grad_norm_values_by_hand(backend):
     p, q = vglab_params(backend, [np.array([3.0, 0.0]), np.array([[0.0], [-4.0]])])
-    assert vg.clip_grad_norm_([p, q], max_norm=1.0) == 5.0  # sqrt(3^2 + 4^2), before clipping
+    assert float(vg.clip_grad_norm_([p, q], max_norm=1.0)) == 5.0  # sqrt(3^2 + 4^2), before clipping
     coef = 1.0 / (5.0 + 1e-6)
     assert np.allclose(vg.to_numpy(p.grad), [3 * coef, 0.0], rtol=1e-15)
     assert np.allclose(vg.to_numpy(q.grad), [[0.0], [-4 * coef]], rtol=1e-15)
+    clipped = math.sqrt(float(np.sum(vg.to_numpy(p.grad) ** 2) + np.sum(vg.to_numpy(q.grad) ** 2)))
+    assert clipped == pytest.approx(0.9999998, abs=1e-9) and clipped < 1.0  # the 1e-6: not exactly 1
     p, q = vglab_params(backend, [np.array([3.0, 0.0]), np.array([[0.0], [-4.0]])])
-    assert vg.clip_grad_norm_([p, q], max_norm=1.0, norm_type="inf") == 4.0
-    assert vg.clip_grad_norm_([p, q], max_norm=10.0) == pytest.approx(1.25, rel=1e-6)  # below max_norm:
-    assert np.allclose(vg.to_numpy(p.grad), [0.75, 0.0], rtol=1e-6)                    # left as it was
+    assert float(vg.clip_grad_norm_([p, q], max_norm=1.0, norm_type="inf")) == 4.0
+    assert float(vg.clip_grad_norm_([p, q], max_norm=10.0)) == pytest.approx(1.25, rel=1e-6)  # below max_norm:
+    assert np.allclose(vg.to_numpy(p.grad), [0.75, 0.0], rtol=1e-6)                           # left as it was
 
 
 @pytest.mark.parametrize("backend", backends)
@@ -72,13 +83,22 @@ def test_clip_grad_norm_skips_parameters_without_grad(backend, torch):
     mine, theirs = vglab_params(backend, gs), torch_params(torch, gs)
     mine[1].grad, theirs[1].grad = None, None
     total = vg.clip_grad_norm_(iter(mine), 0.5)  # a generator, like model.parameters()
-    assert total == pytest.approx(float(torch.nn.utils.clip_grad_norm_(theirs, 0.5)), rel=1e-12)
+    assert rel_error(total, torch.nn.utils.clip_grad_norm_(theirs, 0.5)) < 1e-14
     assert mine[1].grad is None
-    assert rel_error(mine[0].grad, theirs[0].grad) < 1e-10
-    assert vg.clip_grad_norm_([mine[1]], 1.0) == 0.0
+    assert rel_error(mine[0].grad, theirs[0].grad) < 1e-14
     total = vg.clip_grad_norm_(mine[0], 0.1)  # a single Parameter, as torch accepts a single tensor
-    assert total == pytest.approx(float(torch.nn.utils.clip_grad_norm_(theirs[0], 0.1)), rel=1e-12)
-    assert rel_error(mine[0].grad, theirs[0].grad) < 1e-10
+    assert rel_error(total, torch.nn.utils.clip_grad_norm_(theirs[0], 0.1)) < 1e-14
+    assert rel_error(mine[0].grad, theirs[0].grad) < 1e-14
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_clip_grad_norm_without_grads_is_zero(backend, torch):
+    (p,) = vglab_params(backend, [np.ones(3)])
+    p.grad = None
+    with vg.backend.using(backend):
+        total = vg.clip_grad_norm_([p], 1.0)
+    assert float(total) == 0.0 == float(torch.nn.utils.clip_grad_norm_([torch.nn.Parameter(torch.ones(3))], 1.0))
+    assert vg.backend.is_torch(total) == (backend == "torch") and tuple(total.shape) == ()
 
 
 @pytest.mark.parametrize("backend", backends)
@@ -103,8 +123,8 @@ def test_clip_grad_norm_of_model_gradients(backend, torch):
     model(on(backend, x))
     model.backward(on(backend, 100 * np.ones((5, 2))))
     ref(torch.tensor(x)).backward(100 * torch.ones(5, 2, dtype=torch.float64))
-    total = vg.clip_grad_norm_(model.parameters(), 1.0)
-    assert total == pytest.approx(float(torch.nn.utils.clip_grad_norm_(ref.parameters(), 1.0)), rel=1e-12)
+    total = vg.clip_grad_norm_(model.parameters(), 1.0, foreach=True)
+    assert rel_error(total, torch.nn.utils.clip_grad_norm_(ref.parameters(), 1.0, foreach=True)) < 1e-12
     for (name, p), q in zip(model.named_parameters(), ref.parameters(), strict=True):
         assert rel_error(p.grad, q.grad) < 1e-10, name
     norm = math.sqrt(sum(float(np.sum(vg.to_numpy(p.grad) ** 2)) for p in model.parameters()))
@@ -121,14 +141,30 @@ def test_bad_arguments():
         vg.clip_grad_value_([p], clip_value=-0.5)
     with pytest.raises(TypeError, match=r"clip_grad_norm_ expected max_norm to be a number, got str"):
         vg.clip_grad_norm_([p], max_norm="1")
+    with pytest.raises(ValueError, match=r"clip_grad_norm_ expected foreach to be one of None, True, False"):
+        vg.clip_grad_norm_([p], 1.0, foreach="yes")
 
 
 @pytest.mark.parametrize("backend", backends)
-def test_error_if_nonfinite(backend, torch):
-    gs = [np.array([1.0, np.inf]), np.ones(2)]
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_error_if_nonfinite(backend, bad, torch):
+    gs = [np.array([1.0, bad]), np.ones(2)]
     mine, theirs = vglab_params(backend, gs), torch_params(torch, gs)
-    with pytest.raises(RuntimeError, match=r"clip_grad_norm_: the total norm of the gradients is inf"):
+    with pytest.raises(RuntimeError, match=r"clip_grad_norm_: the total norm of order 2\.0 of the gradients is "
+                                           r"(inf|nan), so they cannot be clipped"):
         vg.clip_grad_norm_(mine, 1.0, error_if_nonfinite=True)
     with pytest.raises(RuntimeError):
         torch.nn.utils.clip_grad_norm_(theirs, 1.0, error_if_nonfinite=True)
     assert np.array_equal(vg.to_numpy(mine[1].grad), np.ones(2))  # nothing was scaled
+
+
+@pytest.mark.parametrize("backend", backends)
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+@pytest.mark.parametrize("norm_type", [2.0, math.inf])
+def test_nonfinite_norm_propagates_as_in_torch(backend, bad, norm_type, torch):
+    gs = [np.array([1.0, bad]), np.ones(2)]
+    mine, theirs = vglab_params(backend, gs), torch_params(torch, gs)
+    total = vg.clip_grad_norm_(mine, 1.0, norm_type=norm_type)
+    total_t = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type=norm_type)
+    assert np.array_equal(vg.to_numpy(total), total_t.numpy(), equal_nan=True)
+    assert_same(mine, theirs)  # an infinite norm zeroes the finite entries; a NaN one makes all NaN

@@ -199,3 +199,18 @@ def test_read_dependencies_of_a_commented_array():
         torch = ["torch>=2.1"]
     """)
     assert _read_dependencies(text) == ["numpy>=1.26", "scipy>=1.11"]
+
+
+def test_no_test_module_skips_torch_as_a_whole():
+    """A module-level ``pytest.importorskip("torch")`` would skip a module's NumPy-only tests too; the tests
+    that need torch ask for the ``torch`` fixture (or call ``on(backend, ...)``), which skip one test each."""
+    offenders = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for statement in ast.parse(path.read_text()).body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for node in ast.walk(statement):
+                if (isinstance(node, ast.Call) and ast.unparse(node.func) == "pytest.importorskip"
+                        and node.args and ast.unparse(node.args[0]) == "'torch'"):
+                    offenders.append(f"{path.name}:{statement.lineno}")
+    assert offenders == []

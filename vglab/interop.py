@@ -5,7 +5,8 @@
 
 Supported: Sequential, Linear, Flatten, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU (its slopes
 copied), ELU, GELU, Softplus (hyper-parameters copied); Conv2d, BatchNorm1d, BatchNorm2d
-(state_dict copied, running statistics included), MaxPool2d, AvgPool2d, AdaptiveAvgPool2d;
+(state_dict copied, running statistics included), MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
+RNN, LSTM, GRU and their cells (weights copied by name);
 Residual, whose torch twin is ``TorchResidual`` below. Anything else raises a
 ``TypeError`` naming the module type, so nothing is skipped silently.
 """
@@ -32,6 +33,10 @@ _LAYERS = {"Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "p
            "MaxPool2d": ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
            "AvgPool2d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
            "AdaptiveAvgPool2d": ("output_size",)}
+_RNN = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional")
+_LAYERS.update({"RNN": _RNN + ("nonlinearity",), "LSTM": _RNN + ("proj_size",), "GRU": _RNN,
+                "RNNCell": ("input_size", "hidden_size", "bias", "nonlinearity"),
+                "LSTMCell": ("input_size", "hidden_size", "bias"), "GRUCell": ("input_size", "hidden_size", "bias")})
 
 
 def _layer_args(module, name) -> dict:

@@ -15,3 +15,6 @@ __all__ = ["Parameter", "Module", "Sequential", "no_grad", "is_grad_enabled", "L
            "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "Softplus",
            "MSELoss", "CrossEntropyLoss", "softmax", "log_softmax"]
 __all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Residual", "BatchNorm1d", "BatchNorm2d"]
+from .recurrent import RNN, LSTM, GRU, LastStep
+from .cells import RNNCell, LSTMCell, GRUCell
+__all__ += ["RNN", "LSTM", "GRU", "LastStep", "RNNCell", "LSTMCell", "GRUCell"]

@@ -81,9 +81,9 @@ def project(xp, x, weights, mode):
     w_ih, _, b_ih, b_hh = weights
     T, N, I = x.shape
     xg = xp.reshape(xp.reshape(x, (T * N, I)) @ w_ih.data.T, (T, N, w_ih.shape[0]))
-    if b_ih is None:
-        return xg
-    return xg + (b_ih.data if mode == "GRU" else b_ih.data + b_hh.data)
+    if b_ih is not None:
+        xg += b_ih.data if mode == "GRU" else b_ih.data + b_hh.data      # in place: no second (T, N, G*H)
+    return xg
 
 
 def scan_forward(mode, xg, h, c, weights):

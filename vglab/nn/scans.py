@@ -68,9 +68,10 @@ class Grads(NamedTuple):
     dc: object    # (T, N, H) total gradient dL/dc_t, or None
 
 
-def _previous(xp, first, stacked):
-    """(T, N, H) states before each step: ``first`` then ``stacked[:-1]``."""
-    return xp.concat([first[None], stacked[:-1]], axis=0)
+def _states(xp, states):
+    """[s_0, ..., s_T] -> (s_1..s_T, s_0..s_{T-1}): two (T, N, H) views of one stacked array."""
+    stacked = xp.stack(states)                   # (T+1, N, H)
+    return stacked[1:], stacked[:-1]
 
 
 def _reversed_stack(xp, items):
@@ -88,14 +89,14 @@ class RNNScan(NamedTuple):
 def rnn_forward(xg, h, w_hh, relu=False):
     r"""$h_t = \phi(xg_t + h_{t-1} W_{hh}^\top)$, both biases folded into ``xg``. Returns (hs, h_T, cache)."""
     xp = backend.namespace(xg, h, w_hh)
-    w, h0, hs = _transposed(xp, w_hh), h, []     # w (H, H)
+    w, hs = _transposed(xp, w_hh), [h]           # w (H, H)
     for t in range(xg.shape[0]):
         a = h @ w
         a += xg[t]                               # (N, H)
         h = xp.where(a > 0, a, xp.zeros_like(a)) if relu else xp.tanh(a)
         hs.append(h)
-    hs = xp.stack(hs)                            # (T, N, H)
-    return hs, h, RNNScan(_previous(xp, h0, hs), hs, relu)
+    hs, h_prev = _states(xp, hs)                 # (T, N, H)
+    return hs, h, RNNScan(h_prev, hs, relu)
 
 
 def rnn_backward(dhs, dh, scan, w_hh):
@@ -129,14 +130,14 @@ def lstm_forward(xg, h, c, w_hh):
     fast = _fast(xg)
     if fast:  # sigma(a) = tanh(a/2)/2 + 1/2: halve the i, f, o rows of both projections once
         scale = _row_scale(xp, xg, (0.5, 0.5, 1.0, 0.5), H)          # (4H,)
-        xg, w = xg * scale, _transposed(xp, w_hh, scale)
+        xg *= scale                                                   # in place: xg is ours
+        w = _transposed(xp, w_hh, scale)
         # s = tanh(a) * scale + shift, full size (N, 4, H): a broadcast (4, 1) operand is slower
         g_scale = xp.reshape(scale, (1, 4, H)) + xp.zeros((N, 4, H), dtype=xg.dtype, device=backend.device_of(xg))
         g_shift = xp.where(g_scale < 1, g_scale, xp.zeros_like(g_scale))       # 1/2 for i, f, o; 0 for g
     else:
         w = _transposed(xp, w_hh)                                     # (H, 4H)
-    h0, c0 = h, c
-    hs, cs, gs, tcs = [], [], [], []
+    hs, cs, gs, tcs = [h], [c], [], []
     for t in range(xg.shape[0]):
         a = h @ w
         a += xg[t]
@@ -156,9 +157,8 @@ def lstm_forward(xg, h, c, w_hh):
         cs.append(c)
         gs.append(g)
         tcs.append(tc)
-    hs, cs = xp.stack(hs), xp.stack(cs)              # (T, N, H)
-    cache = LSTMScan(_previous(xp, h0, hs), _previous(xp, c0, cs), xp.stack(gs), xp.stack(tcs))
-    return hs, h, c, cache
+    (hs, h_prev), (_, c_prev) = _states(xp, hs), _states(xp, cs)   # (T, N, H)
+    return hs, h, c, LSTMScan(h_prev, c_prev, xp.stack(gs), xp.stack(tcs))
 
 
 def lstm_backward(dhs, dh, dc, scan, w_hh):
@@ -169,9 +169,17 @@ def lstm_backward(dhs, dh, dc, scan, w_hh):
     i, f, gg, o = g[:, :, 0], g[:, :, 1], g[:, :, 2], g[:, :, 3]
     # d(pre-activation)/d(c_t) for i, f, g and d(pre-activation)/d(h_t) for o, all steps at once;
     # the loop multiplies it in place by dL/dc_t and dL/dh_t, so it becomes the gates' gradient
-    da_all = xp.stack([gg * i * (1 - i), scan.c_prev * f * (1 - f), i * (1 - gg * gg), tc * o * (1 - o)],
-                      axis=2)                        # (T, N, 4, H)
-    through = o * (1 - tc * tc)                      # (T, N, H): dc_t/dh_t
+    da_all = 1 - g
+    da_all *= g                                      # (T, N, 4, H): s(1 - s), right for i, f, o
+    da_all[:, :, 2] = 1 - gg * gg                    # tanh' for g
+    da_all[:, :, 0] *= gg
+    da_all[:, :, 1] *= scan.c_prev
+    da_all[:, :, 2] *= i
+    da_all[:, :, 3] *= tc                            # (in place: fewer fresh (T, N, H) arrays)
+    through = tc * tc
+    through *= -1
+    through += 1
+    through *= o                                     # (T, N, H): o (1 - tanh^2 c), dc_t/dh_t
     dh_total, dc_total = [], []
     for t in reversed(range(T)):
         dh = dh + dhs[t]                             # total dL/dh_t
@@ -203,11 +211,12 @@ def gru_forward(xg, h, w_hh, b_hh):
     fast = _fast(xg)
     if fast:  # sigma(a) = tanh(a/2)/2 + 1/2: halve the r, z rows of both projections once
         scale = _row_scale(xp, xg, (0.5, 0.5, 1.0), H)                # (3H,)
-        xg, w = xg * scale, _transposed(xp, w_hh, scale)
+        xg *= scale                                                   # in place: xg is ours
+        w = _transposed(xp, w_hh, scale)
         b_hh = None if b_hh is None else b_hh * scale
     else:
         w = _transposed(xp, w_hh)                                     # (H, 3H)
-    h0, hs, rzs, ns, hns = h, [], [], [], []
+    hs, rzs, ns, hns = [h], [], [], []
     for t in range(xg.shape[0]):
         hg = h @ w
         if b_hh is not None:
@@ -230,8 +239,8 @@ def gru_forward(xg, h, w_hh, b_hh):
         rzs.append(rz)
         ns.append(n)
         hns.append(hg[:, 2])
-    hs = xp.stack(hs)
-    return hs, h, GRUScan(_previous(xp, h0, hs), xp.stack(rzs), xp.stack(ns), xp.stack(hns))
+    hs, h_prev = _states(xp, hs)
+    return hs, h, GRUScan(h_prev, xp.stack(rzs), xp.stack(ns), xp.stack(hns))
 
 
 def gru_backward(dhs, dh, scan, w_hh):
@@ -240,10 +249,22 @@ def gru_backward(dhs, dh, scan, w_hh):
     T, N, H = dhs.shape
     r, z, n = scan.rz[:, :, 0], scan.rz[:, :, 1], scan.n
     # d(pre-activations)/d(h_t) for r, z, n, all steps at once
-    a_n = (1 - z) * (1 - n * n)
-    a_z = (scan.h_prev - n) * z * (1 - z)
-    a_r = a_n * scan.hn * r * (1 - r)
-    dhg_all = xp.stack([a_r, a_z, a_n * r], axis=2)  # (T, N, 3, H): the reset gate scales hn
+    dhg_all = xp.zeros((T, N, 3, H), dtype=dhs.dtype, device=backend.device_of(dhs))
+    a_r, a_z, a_n = dhg_all[:, :, 0], dhg_all[:, :, 1], dhg_all[:, :, 2]   # views, filled in place
+    a_n -= n * n
+    a_n += 1
+    a_n *= 1 - z                                     # (1 - z)(1 - n^2)
+    a_z += scan.h_prev
+    a_z -= n
+    a_z *= z
+    a_z *= 1 - z                                     # (h_{t-1} - n) z (1 - z)
+    a_r += a_n
+    a_r *= scan.hn
+    a_r *= r
+    a_r *= 1 - r                                     # (1 - z)(1 - n^2) hn r (1 - r)
+    dxg = xp.zeros((T, N, 3, H), dtype=dhs.dtype, device=backend.device_of(dhs))
+    dxg[:, :, 2] = a_n                               # the input projection's n part is not scaled by r
+    a_n *= r                                         # (T, N, 3, H): the recurrent one is: r hn
     dh_total = []
     for t in reversed(range(T)):
         dh = dh + dhs[t]                             # total dL/dh_t
@@ -254,5 +275,6 @@ def gru_backward(dhs, dh, scan, w_hh):
         dh_prev += dh * z[t]
         dh = dh_prev
     dh_all = _reversed_stack(xp, dh_total)           # (T, N, H)
-    dxg = dh_all[:, :, None, :] * xp.stack([a_r, a_z, a_n], axis=2)
+    dxg[:, :, :2] = dhg_all[:, :, :2]                # r and z: the same gradient for both projections
+    dxg[:, :, 2] *= dh_all
     return Grads(xp.reshape(dxg, (T, N, 3 * H)), xp.reshape(dhg_all, (T, N, 3 * H)), dh, None, dh_all, None)

@@ -8,7 +8,7 @@ torch tensors: ``vg.backend.use("torch")`` or ``model.to("torch")``.
 """
 
 from . import backend, init, nn, optim, schedules, gradcheck, clip, data, models, train, diagnostics, plots, widgets
-from . import interop, exercises
+from . import interop, exercises, book
 from .backend import manual_seed, set_default_dtype, get_default_dtype, to_numpy
 from .nn.module import no_grad
 from .gradcheck import rel_error
@@ -17,7 +17,7 @@ from .clip import clip_grad_norm_, clip_grad_value_
 __version__ = "0.1.0"
 
 __all__ = ["backend", "init", "nn", "optim", "schedules", "gradcheck", "clip", "data", "models", "train",
-           "diagnostics", "plots", "widgets", "interop", "exercises", "manual_seed", "set_default_dtype",
+           "diagnostics", "plots", "widgets", "interop", "exercises", "book", "manual_seed", "set_default_dtype",
            "get_default_dtype", "to_numpy", "no_grad", "rel_error", "clip_grad_norm_", "clip_grad_value_",
            "show_source", "__version__"]
 

@@ -209,3 +209,10 @@ def test_a_float32_answer_is_told_why_it_misses(torch):
     with pytest.raises(ex.ExerciseError, match="your answer holds float32 numbers"):
         ex.check("ch00-tanh-deltas", [torch.tensor(d, dtype=torch.float32) for d in deltas])
     assert ex.check("ch00-tanh-deltas", [torch.tensor(d) for d in deltas]).startswith("Correct")
+
+
+def test_check_passes_objects_other_than_functions_as_they_are(spy_check):
+    """A callable object (a model, say) keeps its attributes; only plain functions get their results converted."""
+    model = vg.nn.Linear(2, 3)
+    ex.check("test-framework-spy", model)
+    assert spy_check[0][2] is model

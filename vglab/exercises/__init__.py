@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 
 import numpy as np
 
@@ -55,22 +56,8 @@ def _load_all():
     from . import ch00, ch01, ch02, ch03, ch04, ch08  # noqa: F401  (importing registers their checks)
 
 
-class Verdict(str):
-    """The message of a passed check: a ``str`` that a notebook does not display a second time.
-
-    ``check`` has printed it already; a solution cell that ends with the call would otherwise
-    show it twice (once printed, once as the cell's value).
-    """
-
-    def _ipython_display_(self):
-        pass
-
-
 def check(exercise_id: str, answer, **kwargs) -> str:
-    """Check ``answer`` for ``exercise_id``; print and return a message, or raise ``ExerciseError``.
-
-    The message is printed once: the returned ``Verdict`` is not displayed again as a cell's value.
-    """
+    """Check ``answer`` for ``exercise_id``; print and return a message, or raise ``ExerciseError``."""
     _load_all()
     if exercise_id not in _REGISTRY:
         raise KeyError(f"no exercise named {exercise_id!r}; known: {', '.join(sorted(_REGISTRY))}")
@@ -84,7 +71,7 @@ def check(exercise_id: str, answer, **kwargs) -> str:
                                 "precision: compute it in float64, the default)") from None
         raise
     print(f"[{exercise_id}] {message}")
-    return Verdict(message)
+    return message
 
 
 @contextlib.contextmanager
@@ -101,7 +88,7 @@ def reference_settings():
 def _for_reference(answer):
     """``answer`` with torch tensors as NumPy arrays, floating arrays as float64 and 0-d arrays as
     NumPy scalars, inside lists, tuples and dicts too; a function's results are converted the same
-    way when it is called."""
+    way when it is called (other callables, a model say, are passed as they are)."""
     if backend.is_torch(answer) or isinstance(answer, (np.ndarray, np.generic)):
         a = np.asarray(backend.to_numpy(answer))
         if np.issubdtype(a.dtype, np.floating):
@@ -111,7 +98,7 @@ def _for_reference(answer):
         return type(answer)(_for_reference(a) for a in answer)
     if isinstance(answer, dict):
         return {k: _for_reference(v) for k, v in answer.items()}
-    if callable(answer) and not isinstance(answer, type):
+    if inspect.isroutine(answer) or isinstance(answer, functools.partial):   # a function, not a model or a class
         @functools.wraps(answer)
         def converted(*args, **kwargs):
             return _for_reference(answer(*args, **kwargs))

@@ -56,8 +56,22 @@ def _load_all():
     from . import ch00, ch01, ch02, ch03, ch04, ch08  # noqa: F401  (importing registers their checks)
 
 
+class Verdict(str):
+    """The message of a passed check: a ``str`` that a notebook does not display a second time.
+
+    ``check`` has printed it already; a solution cell that ends with the call would otherwise
+    show it twice (once printed, once as the cell's value).
+    """
+
+    def _ipython_display_(self):
+        pass
+
+
 def check(exercise_id: str, answer, **kwargs) -> str:
-    """Check ``answer`` for ``exercise_id``; print and return a message, or raise ``ExerciseError``."""
+    """Check ``answer`` for ``exercise_id``; print and return a message, or raise ``ExerciseError``.
+
+    The message is printed once: the returned ``Verdict`` is not displayed again as a cell's value.
+    """
     _load_all()
     if exercise_id not in _REGISTRY:
         raise KeyError(f"no exercise named {exercise_id!r}; known: {', '.join(sorted(_REGISTRY))}")
@@ -71,7 +85,7 @@ def check(exercise_id: str, answer, **kwargs) -> str:
                                 "precision: compute it in float64, the default)") from None
         raise
     print(f"[{exercise_id}] {message}")
-    return message
+    return Verdict(message)
 
 
 @contextlib.contextmanager

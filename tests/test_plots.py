@@ -154,6 +154,9 @@ def test_diagnostics_figure_with_a_real_recorder():
     assert sum(not ax.get_visible() for ax in fig.axes) == 1
     np.testing.assert_array_equal(visible[0].get_lines()[0].get_ydata(), rec.grad_norm[:, 0])
     assert fig._suptitle.get_text() == "three"
+    assert fig.get_size_inches()[0] == plots.BOOK_WIDTH                # the book's column at design size
+    assert all(ax.get_legend() is None for ax in visible)             # one key for the figure
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["layer 1", "layer 2", "layer 3"]
 
 
 def test_layer_histograms_logx_counts_magnitudes_without_zeros():

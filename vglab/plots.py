@@ -12,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["grad_norm_figure", "loss_curves", "new_axes", "layer_stat_lines", "layer_histograms",
-           "diagnostics_figure", "STAT_LABELS"]
+           "diagnostics_figure", "STAT_LABELS", "BOOK_WIDTH"]
+
+#: Width in inches of a full-width figure in the book. The text column is about 757 CSS pixels
+#: wide at a 1366-pixel screen, and matplotlib draws at 100 dpi (a retina PNG has twice the pixels
+#: and is shown at half its size): a figure this wide is shown at its design size, so its 10-point
+#: text stays 10-point on the page. Multi-panel figures put at most two panels to a row.
+BOOK_WIDTH = 7.5
 
 
 def new_axes(ax=None, figsize=(6, 3.6)):
@@ -41,7 +47,7 @@ def grad_norm_figure(norms: dict, ax=None, title: str | None = None, ylabel: str
     if title:
         ax.set_title(title)
     if len(norms) > 1:
-        ax.legend(fontsize="small")
+        ax.legend(fontsize=9)
     ax.grid(True, which="major", alpha=0.3)
     return ax
 
@@ -58,7 +64,7 @@ def loss_curves(curves: dict, ax=None, title: str | None = None, log: bool = Tru
     if title:
         ax.set_title(title)
     if len(curves) > 1:
-        ax.legend(fontsize="small")
+        ax.legend(fontsize=9)
     ax.grid(True, alpha=0.3)
     return ax
 
@@ -89,13 +95,13 @@ def _layer_label(l: int) -> str:
 def _layer_key(ax, layers, names, cmap="viridis"):
     """A legend for a few layers, a colour bar of the layer index for many."""
     if len(layers) <= 6:
-        ax.legend(fontsize="small")
+        ax.legend(fontsize=9)
         return
     import matplotlib
     norm = matplotlib.colors.Normalize(1, len(names))
     cm = matplotlib.colors.ListedColormap(_layer_colours(len(names), cmap))
     bar = ax.figure.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cm), ax=ax, pad=0.01)
-    bar.set_label("layer (1 = nearest the input)", fontsize="small")
+    bar.set_label("layer (1 = nearest the input)", fontsize=9)
 
 
 def layer_stat_lines(recorder, stat: str, ax=None, layers=None, log: bool | None = None,
@@ -189,14 +195,35 @@ def layer_histograms(recorder, step: int | None = None, layers=None, ax=None, bi
 
 def diagnostics_figure(recorder, stats=("grad_norm", "update_ratio", "act_std", "dead"), title: str | None = None,
                        ncols: int = 2):
-    """A grid of ``layer_stat_lines``, one panel per statistic in ``stats``. Returns the Figure."""
+    """A grid of ``layer_stat_lines``, one panel per statistic in ``stats``, with one key. Returns the Figure.
+
+    The figure is as wide as the book's column (``BOOK_WIDTH``) with at most ``ncols`` panels to a
+    row; the layers' key (a legend for up to 6 layers, a colour bar of the layer index for more) is
+    drawn once, for the whole figure.
+    """
+    import matplotlib
     import matplotlib.pyplot as plt
     nrows = -(-len(stats) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.2 * nrows), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(BOOK_WIDTH, 2.6 * nrows + 0.5), layout="constrained",
+                             squeeze=False, sharex=True)
     for ax, stat in zip(axes.flat, stats):
-        layer_stat_lines(recorder, stat, ax=ax)
+        layer_stat_lines(recorder, stat, ax=ax, key=False)
+    for i, ax in enumerate(list(axes.flat)[:len(stats)]):
+        if i + ncols < len(stats):                   # the step axis is labelled on the lowest panels
+            ax.set_xlabel("")
     for ax in list(axes.flat)[len(stats):]:
         ax.set_visible(False)
+    names = list(recorder.names)
+    if len(names) <= 6:
+        lines = [line for line in axes.flat[0].get_lines()]
+        fig.legend(lines, [line.get_label() for line in lines], loc="outside lower center",
+                   ncols=min(len(lines), 6), fontsize=9)
+    else:
+        norm = matplotlib.colors.Normalize(1, len(names))
+        cm = matplotlib.colors.ListedColormap(_layer_colours(len(names)))
+        bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cm), ax=axes, location="bottom",
+                           shrink=0.6, aspect=40)
+        bar.set_label("layer (1 = nearest the input)", fontsize=9)
     if title:
         fig.suptitle(title)
     return fig

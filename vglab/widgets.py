@@ -7,7 +7,9 @@ notebook, ``explore`` shows one ipywidgets control per keyword and redraws on ev
 change. When ``VGLAB_STATIC=1`` (the book build and the tests) or ipywidgets is missing,
 it draws a static grid instead: one panel per combination of the ``static`` values
 (default: the first, middle and last value of each control), because a slider that moves
-nothing on a static page is worse than a picture.
+nothing on a static page is worse than a picture. The grid fits the book's column at its
+design size (at most two panels to a row, shared axis labels, one legend), so its text is not
+shrunk on the page.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def explore(draw, static: dict | None = None, figsize=None, **controls):
     Args:
         draw: ``draw(ax, **values)`` draws into a matplotlib Axes.
         static: {name: values} shown in the static grid (default: first, middle, last).
-        figsize: of the static figure (default: 3.4 x 2.8 inches per panel).
+        figsize: of the static figure (default: the book's column width, ``vg.plots.BOOK_WIDTH``,
+            at most two panels to a row, 2.7 inches per row).
         controls: {name: list of values}; numbers give a slider, anything else a dropdown.
     Returns:
         the static matplotlib Figure, or the ipywidgets box when live.
@@ -57,21 +60,63 @@ def explore(draw, static: dict | None = None, figsize=None, **controls):
     return _live(draw, controls)
 
 
-def _static_grid(draw, grid: dict, figsize):
+def _static_grid(draw, grid: dict, figsize, max_cols: int = 2):
+    """One panel per combination, at most ``max_cols`` to a row, sized for the book's column.
+
+    When the last control that varies has at most ``max_cols`` values, they are the columns (a true
+    grid: rows follow the other controls); otherwise the panels fill rows of ``max_cols`` in order.
+    Panels share their axes: tick labels and axis labels are drawn on the outer panels only, and
+    the panels' legends are merged into one legend below the grid.
+    """
     import matplotlib.pyplot as plt
+    from .plots import BOOK_WIDTH
     names = list(grid)
     combos = list(itertools.product(*grid.values()))
-    ncols = len(grid[names[-1]]) if len(names) > 1 else min(len(combos), 4)
+    varying = [n for n in names if len(grid[n]) > 1] or names[-1:]
+    n_last = len(grid[varying[-1]])
+    ncols = n_last if 1 < n_last <= max_cols else min(len(combos), max_cols)
     nrows = -(-len(combos) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
-                             figsize=figsize or (3.4 * ncols, 2.8 * nrows))
+    if figsize is None:
+        figsize = (BOOK_WIDTH, 2.7 * nrows + 0.4) if ncols > 1 else (6.0, 3.6)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained", figsize=figsize,
+                             sharex=True, sharey=True)
     for ax, combo in zip(axes.flat, combos):
         values = dict(zip(names, combo))
         draw(ax, **values)
-        ax.set_title(", ".join(f"{k}={v}" for k, v in values.items()), fontsize="small")
+        ax.set_title(", ".join(f"{k}={values[k]}" for k in varying), fontsize=10)
     for ax in list(axes.flat)[len(combos):]:
         ax.set_visible(False)
+    _label_outer(axes, len(combos))
+    _one_legend(fig, list(axes.flat)[:len(combos)])
     return fig
+
+
+def _label_outer(axes, n_panels: int):
+    """Axis labels and tick labels on the left column and on the lowest panel of each column."""
+    nrows, ncols = axes.shape
+    for i, ax in enumerate(list(axes.flat)[:n_panels]):
+        row, col = divmod(i, ncols)
+        if i + ncols < n_panels:                      # another panel below this one
+            ax.set_xlabel("")
+            ax.tick_params(labelbottom=False)
+        if col > 0:
+            ax.set_ylabel("")
+            ax.tick_params(labelleft=False)
+
+
+def _one_legend(fig, axes):
+    """The panels' legends as one legend below the figure (each label once)."""
+    handles = {}
+    for ax in axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+        legend.remove()
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center",
+                   ncols=min(len(handles), 3), fontsize=9)
 
 
 def _live(draw, controls):  # pragma: no cover - needs a live kernel with a front end

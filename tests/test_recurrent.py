@@ -98,11 +98,8 @@ def test_matches_torch(backend, kind, c):
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 def test_float32_fast_gates_match_torch(kind, torch):
     """In float32 the sigmoid is tanh(a/2)/2 + 1/2 (faster); it stays within float32 rounding of torch."""
-    vg.set_default_dtype("float32")
-    try:
+    with vg.backend.using(dtype="float32"):
         m = make(kind, "numpy", 6, 8, num_layers=2)
-    finally:
-        vg.set_default_dtype("float64")
     t = torch_copy(torch, m).float()
     rng = np.random.default_rng(0)
     x, dout = rng.standard_normal((7, 3, 6)).astype(np.float32), rng.standard_normal((7, 3, 8)).astype(np.float32)
@@ -342,6 +339,13 @@ def test_interop_round_trip(backend, torch):
         assert np.array_equal(vg.to_numpy(p.data), vg.to_numpy(q.data)), name
     x = np.random.default_rng(0).standard_normal((5, 2, 3))
     assert rel_error(m(on(backend, x))[0], t(torch.tensor(x))[0].detach()) < 1e-10
+
+
+def test_from_torch_refuses_what_vglab_does_not_support(torch):
+    with pytest.raises(NotImplementedError, match=r"LSTM does not support proj_size; got proj_size=2"):
+        vg.interop.from_torch(torch.nn.LSTM(3, 5, proj_size=2))
+    with pytest.raises(NotImplementedError, match=r"GRU does not support dropout between layers; got dropout=0.2"):
+        vg.interop.from_torch(torch.nn.GRU(3, 5, num_layers=2, dropout=0.2))
 
 
 def test_bad_arguments():

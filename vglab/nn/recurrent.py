@@ -12,9 +12,14 @@ both directions concatenated (I_l = D*H). The step maths are in ``scans``.
     dx, (dh_0, dc_0) = lstm.backward(dout, (dh_n, dc_n))
     rnn.grad_norms["h"]                    # (num_layers, T): ||dL/dh_t||_F, the total gradient
 
-For a bidirectional layer, ``grad_norms`` holds $\sqrt{\|\partial L/\partial h^\rightarrow_t\|^2 +
-\|\partial L/\partial h^\leftarrow_t\|^2}$: the norm of the gradient of the layer's output at step t.
+Backward is backpropagation through time (Werbos 1990): layers top to bottom, steps last to first.
+``grad_norms["h"][l, t]`` is $\|\partial L/\partial h_t\|_F$ over (N, H) for layer $l$, the direct gradient
+(from ``dout`` or the layer above) plus the one through $h_{t+1}$; its decay towards small t is the
+vanishing gradient (Bengio et al. 1994; Pascanu et al. 2013). For a bidirectional layer it holds
+$\sqrt{\|\partial L/\partial h^\rightarrow_t\|^2 + \|\partial L/\partial h^\leftarrow_t\|^2}$: the norm of
+the gradient of the layer's output at step t, both directions together. The LSTM adds ``"c"``.
 The weight gradients are one matrix product per weight after the backward loop (all steps stacked).
+Not supported (a clear error): ``dropout > 0`` between layers, the LSTM's ``proj_size``.
 """
 
 from __future__ import annotations

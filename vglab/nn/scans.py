@@ -19,7 +19,8 @@ steps at once before the loop; the loop does a handful of array operations (in p
 can: fewer fresh arrays is faster at these sizes) and one product with a contiguous $W_{hh}^\top$.
 
 Shapes: T steps, N batch, H hidden, G gates (1, 4, 3). The functions work in *processing order*
-(the caller flips time for a reverse direction). ``xg`` (T, N, G*H); states (N, H).
+(the caller flips time for a reverse direction). ``xg`` (T, N, G*H), which a float32 forward scales in
+place (callers pass a fresh array); states (N, H).
 In float32 the sigmoid is $\frac12 \tanh(x/2) + \frac12$ (one tanh for all gates, the halving folded
 into the weights: faster); in float64 it is ``activations.sigmoid``, exact to the last bit.
 """

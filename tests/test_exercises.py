@@ -216,3 +216,10 @@ def test_check_passes_objects_other_than_functions_as_they_are(spy_check):
     model = vg.nn.Linear(2, 3)
     ex.check("test-framework-spy", model)
     assert spy_check[0][2] is model
+
+
+def test_check_judges_alike_inside_no_grad(restore_globals):
+    """A reader's `with vg.no_grad():` once made the reference network refuse its backward."""
+    with vg.no_grad():
+        assert ex.check("ch01-backprop", _chain_rule_backward).startswith("Correct")
+        assert not vg.nn.is_grad_enabled()   # the reader's setting is back in force

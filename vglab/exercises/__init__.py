@@ -90,10 +90,12 @@ def check(exercise_id: str, answer, **kwargs) -> str:
 
 @contextlib.contextmanager
 def reference_settings():
-    """Run a check as the book does: NumPy backend, float64; vglab's generator state restored afterwards."""
+    """Run a check as the book does: NumPy backend, float64, gradients on; vglab's generator state
+    restored afterwards."""
+    from ..nn.module import enable_grad
     state = backend.rng().bit_generator.state
     try:
-        with backend.using("numpy", dtype="float64"):
+        with backend.using("numpy", dtype="float64"), enable_grad():
             yield
     finally:
         backend.rng().bit_generator.state = state

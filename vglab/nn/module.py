@@ -44,7 +44,7 @@ from .. import backend
 from .._checks import check_array, same_backend
 from .parameter import Parameter
 
-__all__ = ["Parameter", "Module", "IncompatibleKeys", "no_grad", "is_grad_enabled"]
+__all__ = ["Parameter", "Module", "IncompatibleKeys", "no_grad", "enable_grad", "is_grad_enabled"]
 
 # Per thread and per asyncio task, like torch's grad mode: a `with no_grad()` elsewhere cannot leak in.
 _grad_enabled = contextvars.ContextVar("vglab_grad_enabled", default=True)
@@ -54,6 +54,16 @@ _grad_enabled = contextvars.ContextVar("vglab_grad_enabled", default=True)
 def no_grad():
     """A forward inside ``with vg.no_grad():`` keeps no cache (cheaper; backward is refused)."""
     token = _grad_enabled.set(False)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+@contextlib.contextmanager
+def enable_grad():
+    """Undo an enclosing ``no_grad`` inside the block (forwards keep their caches again)."""
+    token = _grad_enabled.set(True)
     try:
         yield
     finally:

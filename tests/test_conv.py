@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 import vglab as vg
 from vglab import nn
 from vglab.gradcheck import check_module, rel_error
+from vglab.interop import from_torch, to_torch
 from conftest import backends, on, randn
 
 
@@ -220,3 +221,32 @@ def test_conv_bad_input(backend):
 def test_conv_invalid_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         nn.Conv2d(6, 4, **{"kernel_size": 3, **kwargs})
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_a_conv_used_twice_in_one_forward(backend, torch):
+    """``Sequential(conv, ReLU, conv)`` with one shared conv: each call differentiated, gradients summed as torch."""
+    layer = conv(backend, 3, 3, 3, padding=1, seed=8)
+    model = nn.Sequential(layer, nn.ReLU(), layer)
+    ref = torch_copy(torch, layer)
+    x_np, g_np = np.random.default_rng(9).standard_normal((2, 3, 5, 4)), np.random.default_rng(10).standard_normal((2, 3, 5, 4))
+    x_t = torch.tensor(x_np, requires_grad=True)
+    ref(torch.relu(ref(x_t))).backward(torch.tensor(g_np))
+    model(on(backend, x_np))
+    assert rel_error(model.backward(on(backend, g_np)), x_t.grad) < 1e-10
+    assert rel_error(layer.weight.grad, ref.weight.grad) < 1e-10
+    assert rel_error(layer.bias.grad, ref.bias.grad) < 1e-10
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_interop_round_trip(backend, torch):
+    layer = conv(backend, 4, 6, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2, seed=11)
+    ref = to_torch(layer)
+    assert isinstance(ref, torch.nn.Conv2d) and repr(ref) == repr(layer) and ref.weight.dtype == torch.float64
+    x_np = np.random.default_rng(12).standard_normal((2, 4, 7, 6))
+    assert rel_error(layer(on(backend, x_np)), ref(torch.tensor(x_np)).detach()) < 1e-10
+    with vg.backend.using(backend):
+        back = from_torch(ref)
+    assert repr(back) == repr(layer)
+    for (name, p), (_, q) in zip(layer.named_parameters(), back.named_parameters(), strict=True):
+        assert np.array_equal(vg.to_numpy(p.data), vg.to_numpy(q.data)), name

@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 import vglab as vg
 from vglab import nn
 from vglab.gradcheck import check_module, rel_error
+from vglab.interop import from_torch, to_torch
 from conftest import backends, on, randn
 
 
@@ -69,8 +70,12 @@ def test_pool_unbatched_input(backend, name, torch):
     lambda m: m.AvgPool2d(3, 2, 1), lambda m: m.AdaptiveAvgPool2d((1, 1)), lambda m: m.AdaptiveAvgPool2d(2),
     lambda m: m.AdaptiveAvgPool2d((None, 3)),
 ])
-def test_pool_repr_matches_torch(make, torch):
+def test_pool_repr_and_interop_match_torch(make, torch):
     assert repr(make(nn)) == repr(make(torch.nn))
+    there = to_torch(make(nn))
+    assert type(there) is type(make(torch.nn)) and repr(there) == repr(make(torch.nn))
+    back = from_torch(make(torch.nn))
+    assert type(back) is type(make(nn)) and repr(back) == repr(make(nn))
 
 
 # ----------------------------------------------------------------- gradient checks
@@ -170,3 +175,8 @@ def test_adaptive_sizes_that_do_not_divide_are_refused(backend):
 def test_pool_invalid_arguments(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_from_torch_refuses_unsupported_pool_options(torch):
+    with pytest.raises(NotImplementedError, match=r"MaxPool2d: ceil_mode=True is not supported"):
+        from_torch(torch.nn.MaxPool2d(2, ceil_mode=True))

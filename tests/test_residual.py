@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 import vglab as vg
 from vglab import nn
 from vglab.gradcheck import check_module, rel_error
-from vglab.interop import to_torch
+from vglab.interop import from_torch, to_torch
 from conftest import backends, on, randn
 
 
@@ -117,3 +117,17 @@ def test_residual_bad_input(backend):
     with pytest.raises(TypeError, match=r"Residual expected block to be a Module, got function"):
         nn.Residual(lambda x: x)
 
+
+
+@pytest.mark.parametrize("backend", backends)
+def test_interop_round_trip(backend, torch):
+    res = conv_block(backend, seed=7)
+    ref = to_torch(res)
+    assert type(ref).__name__ == "TorchResidual" and list(ref.state_dict()) == list(res.state_dict())
+    x_np = np.random.default_rng(8).standard_normal((2, 3, 6, 6))
+    assert rel_error(res(on(backend, x_np)), ref(torch.tensor(x_np)).detach()) < 1e-10
+    with vg.backend.using(backend):
+        back = from_torch(ref)
+    assert isinstance(back, nn.Residual) and repr(back) == repr(res)
+    assert rel_error(back(on(backend, x_np)), res(on(backend, x_np))) == 0
+    assert from_torch(to_torch(nn.Residual(nn.Tanh()))).shortcut is None

@@ -8,8 +8,12 @@ $\lfloor (H + p_\text{top} + p_\text{bottom} - d (k - 1) - 1) / s \rfloor + 1$.
 ``windows`` returns all windows at once as a *view* (N, C, H_out, W_out, k_H, k_W), with no
 copy; ``windows_adjoint`` is its adjoint: it scatter-adds window gradients back onto the
 padded input with one loop over the $k_H k_W$ kernel offsets (each a strided slice), never
-over positions. Padding and the window view are the two places where NumPy and torch need
-different calls; everything else here runs on either through the array namespace.
+over positions. ``im2col``/``col2im`` are the same pair for convolutions, in a channels-last
+layout (k_H, k_W, C, H_out, W_out, N) whose columns are the windows: each kernel offset then
+copies or adds image rows of W_out·N contiguous numbers, several times faster in NumPy
+than the (N, C, ...) layout whose innermost runs are k_W numbers long. Padding and the window
+view are the two places where NumPy and torch need different calls; everything else here
+runs on either through the array namespace.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import numpy as np
 from .. import backend
 from .._checks import check_number, fmt_shape
 
-__all__ = ["Geometry", "pair", "geometry", "pad", "unpad", "windows", "windows_adjoint"]
+__all__ = ["Geometry", "Workspace", "pair", "geometry", "pad", "unpad", "windows", "windows_adjoint", "im2col",
+           "col2im", "matmul", "channel_dot"]
 
 
 class Geometry(NamedTuple):
@@ -31,6 +36,46 @@ class Geometry(NamedTuple):
     dilation: tuple  # (dH, dW)
     padding: tuple   # (top, bottom, left, right)
     out: tuple       # (H_out, W_out)
+
+
+class Workspace:
+    """Arrays a layer reuses from call to call for its temporaries, never for what it returns or caches.
+
+    A fresh array of a few megabytes costs about as much in page faults as the arithmetic that
+    fills it, so the large scratch arrays of a convolution's backward are kept here.
+    """
+
+    def __init__(self):
+        self._arrays = {}
+
+    def get(self, name: str, shape: tuple, like):
+        """An array of ``shape`` with ``like``'s dtype, backend and device (contents undefined)."""
+        a = self._arrays.get(name)
+        if (a is None or tuple(a.shape) != tuple(shape) or a.dtype != like.dtype
+                or backend.is_torch(a) != backend.is_torch(like) or str(backend.device_of(a)) != str(backend.device_of(like))):
+            a = backend.namespace(like).empty(tuple(shape), dtype=like.dtype, device=backend.device_of(like))
+            self._arrays[name] = a
+        return a
+
+
+def matmul(a, b, out=None):
+    """``a @ b``, written into ``out`` when it is given (``np.matmul`` or ``torch.matmul``)."""
+    if out is None:
+        return a @ b
+    if backend.is_torch(a):
+        import torch
+        return torch.matmul(a, b, out=out)
+    return np.matmul(a, b, out=out)
+
+
+def channel_dot(a, b):
+    r"""$\sum_{n, \ldots} a_{n,c,\ldots}\, b_{n,c,\ldots}$ per channel c of (N, C, *) arrays, without a temporary."""
+    n, c = a.shape[:2]
+    a, b = a.reshape((n, c, -1)), b.reshape((n, c, -1))              # (N, C, L)
+    if backend.is_torch(a):
+        import torch
+        return torch.einsum("ncl,ncl->c", a, b)
+    return np.einsum("ncl,ncl->c", a, b)
 
 
 def pair(owner: str, name: str, value, low: int = 1) -> tuple:
@@ -96,9 +141,46 @@ def windows_adjoint(grad_windows, padded_shape, geo: Geometry):
     """
     xp = backend.namespace(grad_windows)
     dx = xp.zeros(tuple(padded_shape), dtype=grad_windows.dtype, device=backend.device_of(grad_windows))
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out
+    kh, kw = geo.kernel
     for a in range(kh):
         for b in range(kw):
-            dx[:, :, dh * a:dh * a + sh * (ho - 1) + 1:sh,
-               dw * b:dw * b + sw * (wo - 1) + 1:sw] += grad_windows[..., a, b]
+            rows, columns = _offset(geo, a, b)
+            dx[:, :, rows, columns] += grad_windows[..., a, b]
     return dx
+
+
+def _offset(geo: Geometry, a: int, b: int) -> tuple:
+    """The slices of the padded (Hp, Wp) grid that kernel offset (a, b) reads for every output position."""
+    (sh, sw), (dh, dw), (ho, wo) = geo.stride, geo.dilation, geo.out
+    return slice(dh * a, dh * a + sh * (ho - 1) + 1, sh), slice(dw * b, dw * b + sw * (wo - 1) + 1, sw)
+
+
+def im2col(x, geo: Geometry):
+    """The windows of ``x`` (N, C, H, W) as columns: (kH, kW, C, H_out, W_out, N), zero padding included."""
+    xp = backend.namespace(x)
+    n, c, h, w = x.shape
+    top, bottom, left, right = geo.padding
+    (kh, kw), (ho, wo) = geo.kernel, geo.out
+    padded = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=x.dtype, device=backend.device_of(x))
+    padded[:, top:top + h, left:left + w] = xp.permute_dims(x, (1, 2, 3, 0))  # (C, Hp, Wp, N)
+    cols = xp.empty((kh, kw, c, ho, wo, n), dtype=x.dtype, device=backend.device_of(x))
+    for a in range(kh):
+        for b in range(kw):
+            rows, columns = _offset(geo, a, b)
+            cols[a, b] = padded[:, rows, columns]                             # (C, Ho, Wo, N)
+    return cols
+
+
+def col2im(grad_cols, x_shape, geo: Geometry):
+    """The adjoint of ``im2col``: window gradients (kH, kW, C, H_out, W_out, N) added up into (N, C, H, W)."""
+    xp = backend.namespace(grad_cols)
+    n, c, h, w = x_shape
+    top, bottom, left, right = geo.padding
+    kh, kw = geo.kernel
+    grad = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=grad_cols.dtype,
+                    device=backend.device_of(grad_cols))                     # (C, Hp, Wp, N)
+    for a in range(kh):
+        for b in range(kw):
+            rows, columns = _offset(geo, a, b)
+            grad[:, rows, columns] += grad_cols[a, b]
+    return xp.permute_dims(grad[:, top:top + h, left:left + w], (3, 0, 1, 2))  # (N, C, H, W)

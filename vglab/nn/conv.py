@@ -4,15 +4,20 @@ $$
 y_{n,o,i,j} = b_o + \sum_{c,a,b} W_{o,c,a,b}\; x^\text{pad}_{n,\,c,\; s_H i + d_H a,\; s_W j + d_W b}
 $$
 
-*im2col*: every window of the padded input becomes one row of a matrix
-$X_\text{col}$ (N·H_out·W_out, C·k_H·k_W), so the convolution is one matrix product
-$Y = X_\text{col} W_\text{col}^\top + b$ with $W_\text{col}$ = ``weight`` reshaped to
-(C_out, C·k_H·k_W). Backward, with $\delta = \partial L/\partial Y$ (N·H_out·W_out, C_out):
+*im2col*: every window of the padded input becomes one column of a matrix
+$X_\text{col}$ (k_H·k_W·C, M) with M = H_out·W_out·N, so the convolution is one matrix product
+$Y = W_\text{col} X_\text{col} + b$ with $W_\text{col}$ = ``weight`` reordered to
+(C_out, k_H·k_W·C). Backward, with $\delta = \partial L/\partial Y$ (C_out, M):
 
-* $\partial L/\partial W_\text{col} = \delta^\top X_\text{col}$ (one GEMM),
-  $\partial L/\partial b = \sum \delta$;
-* $\partial L/\partial X_\text{col} = \delta W_\text{col}$, scattered back onto the input by
-  *col2im* (``_windows.windows_adjoint``: one strided add per kernel offset).
+* $\partial L/\partial W_\text{col} = \delta X_\text{col}^\top$ (one GEMM),
+  $\partial L/\partial b = \sum_m \delta_{:,m}$;
+* $\partial L/\partial X_\text{col} = W_\text{col}^\top \delta$ (one GEMM), added back onto the
+  input by *col2im* (``_windows.col2im``: one strided add per kernel offset).
+
+The columns are ordered (H_out, W_out, N), batch last, because that makes the copies of
+im2col and col2im long and contiguous (see ``_windows``); the output is returned as a
+(N, C_out, H_out, W_out) view of that storage. Three GEMMs of the same size do the work;
+the large scratch matrix of backward is reused from call to call.
 
 With ``groups`` $g$, channels split into $g$ independent convolutions (C/g inputs to C_out/g
 outputs each): the same products, batched over groups.
@@ -30,7 +35,7 @@ from typing import NamedTuple
 
 from .. import backend, init
 from .._checks import check_array, check_choice, check_number, same_backend
-from ._windows import Geometry, geometry, pad, pair, unpad, windows, windows_adjoint
+from ._windows import Geometry, Workspace, col2im, geometry, im2col, matmul, pair
 from .linear import check_input
 from .module import Module, Parameter
 
@@ -38,9 +43,8 @@ __all__ = ["Conv2d"]
 
 
 class _ConvCache(NamedTuple):
-    cols: object         # (g, N*Ho*Wo, C/g*kH*kW): the im2col matrix, one per group
+    cols: object         # (g, kH*kW*C/g, Ho*Wo*N): the im2col matrix, one per group
     x_shape: tuple       # (N, C, H, W) of the (batched) input
-    padded_shape: tuple  # (N, C, Hp, Wp)
     geo: Geometry
     unbatched: bool      # the input was (C, H, W)
 
@@ -76,6 +80,7 @@ class Conv2d(Module):
         else:
             self.padding = pair(name, "padding", padding, low=0)
         self._pad = self._pad_amounts()
+        self._workspace = Workspace()  # backward's scratch arrays, reused from call to call
         kh, kw = self.kernel_size
         self.weight = Parameter(backend.zeros(out_channels, in_channels // groups, kh, kw))  # (C_out, C_in/g, kH, kW)
         self.bias = Parameter(backend.zeros(out_channels)) if bias else None                 # (C_out,)
@@ -110,41 +115,42 @@ class Conv2d(Module):
             x = x[None]                                                   # (1, C, H, W)
         xp = backend.namespace(x)
         n, g = x.shape[0], self.groups
-        (ho, wo), (kh, kw) = geo.out, geo.kernel
-        xpad = pad(x, geo.padding)                                        # (N, C, Hp, Wp)
-        win = windows(xpad, geo)                                          # (N, C, Ho, Wo, kH, kW), a view
-        win = xp.reshape(win, (n, g, self.in_channels // g, ho, wo, kh, kw))
-        cols = xp.reshape(xp.permute_dims(win, (1, 0, 3, 4, 2, 5, 6)),
-                          (g, n * ho * wo, -1))                           # (g, N*Ho*Wo, C/g*kH*kW), a copy
-        w = xp.reshape(self.weight.data, (g, self.out_channels // g, -1))  # (g, C_out/g, C/g*kH*kW)
-        y = cols @ xp.permute_dims(w, (0, 2, 1))                          # (g, N*Ho*Wo, C_out/g)
+        (ho, wo), (kh, kw), cg = geo.out, geo.kernel, self.in_channels // g
+        cols = xp.reshape(im2col(x, geo), (kh, kw, g, cg, ho * wo * n))   # columns: windows
+        cols = xp.reshape(xp.permute_dims(cols, (2, 0, 1, 3, 4)), (g, kh * kw * cg, -1))  # (g, kH*kW*C/g, M)
+        y = self._weight_matrix() @ cols                                  # (g, C_out/g, M)
         if self.bias is not None:
-            y = y + xp.reshape(self.bias.data, (g, 1, -1))
-        y = xp.reshape(y, (g, n, ho, wo, -1))
-        y = xp.reshape(xp.permute_dims(y, (1, 0, 4, 2, 3)), (n, self.out_channels, ho, wo))  # (N, C_out, Ho, Wo)
-        self._cache = _ConvCache(cols, tuple(x.shape), tuple(xpad.shape), geo, unbatched)
+            y += xp.reshape(self.bias.data, (g, -1, 1))
+        y = xp.permute_dims(xp.reshape(y, (self.out_channels, ho, wo, n)), (3, 0, 1, 2))  # (N, C_out, Ho, Wo)
+        self._cache = _ConvCache(cols, tuple(x.shape), geo, unbatched)
         return y[0] if unbatched else y
 
+    def _weight_matrix(self):
+        """``weight`` (C_out, C/g, kH, kW) as (g, C_out/g, kH*kW*C/g), the row order of ``im2col``."""
+        xp = backend.namespace(self.weight.data)
+        g = self.groups
+        w = xp.reshape(self.weight.data, (g, self.out_channels // g) + self.weight.shape[1:])
+        return xp.reshape(xp.permute_dims(w, (0, 1, 3, 4, 2)), (g, self.out_channels // g, -1))
+
     def backward(self, grad_output):
-        cols, x_shape, padded_shape, geo, unbatched = self._cache
+        cols, x_shape, geo, unbatched = self._cache
         n, (ho, wo), g = x_shape[0], geo.out, self.groups
         out_shape = (self.out_channels, ho, wo) if unbatched else (n, self.out_channels, ho, wo)
         check_array("Conv2d.backward", "grad_output", grad_output, shape=out_shape, dtype=cols.dtype)
         same_backend("Conv2d.backward", grad_output=grad_output, x=cols)
         xp = backend.namespace(grad_output)
-        dy = xp.reshape(grad_output, (n, g, self.out_channels // g, ho, wo))
-        dy = xp.reshape(xp.permute_dims(dy, (1, 0, 3, 4, 2)), (g, n * ho * wo, -1))  # (g, N*Ho*Wo, C_out/g)
-        dw = xp.permute_dims(dy, (0, 2, 1)) @ cols                        # (g, C_out/g, C/g*kH*kW)
-        self.weight.accumulate(xp.reshape(dw, self.weight.shape))
+        dy = self._workspace.get("dy", (self.out_channels, ho, wo, n), like=grad_output)
+        dy[...] = xp.permute_dims(xp.reshape(grad_output, (n, self.out_channels, ho, wo)), (1, 2, 3, 0))
+        dy = xp.reshape(dy, (g, self.out_channels // g, -1))              # (g, C_out/g, M)
+        (kh, kw), cg = geo.kernel, self.in_channels // g
+        dw = xp.reshape(cols @ xp.permute_dims(dy, (0, 2, 1)), (g, kh, kw, cg, -1))  # (g, kH, kW, C/g, C_out/g)
+        self.weight.accumulate(xp.reshape(xp.permute_dims(dw, (0, 4, 3, 1, 2)), self.weight.shape))
         if self.bias is not None:
-            self.bias.accumulate(xp.reshape(xp.sum(dy, axis=1), (self.out_channels,)))  # (C_out,)
-        w = xp.reshape(self.weight.data, (g, self.out_channels // g, -1))
-        dcols = dy @ w                                                    # (g, N*Ho*Wo, C/g*kH*kW)
-        kh, kw = geo.kernel
-        dcols = xp.reshape(dcols, (g, n, ho, wo, self.in_channels // g, kh, kw))
-        dwin = xp.reshape(xp.permute_dims(dcols, (1, 0, 4, 2, 3, 5, 6)),
-                          (n, self.in_channels, ho, wo, kh, kw))          # (N, C, Ho, Wo, kH, kW)
-        dx = unpad(windows_adjoint(dwin, padded_shape, geo), geo.padding)  # (N, C, H, W)
+            self.bias.accumulate(xp.reshape(xp.sum(dy, axis=-1), (self.out_channels,)))  # (C_out,)
+        dcols = matmul(xp.permute_dims(self._weight_matrix(), (0, 2, 1)), dy,
+                       out=self._workspace.get("dcols", cols.shape, like=cols))  # (g, kH*kW*C/g, M)
+        dcols = xp.permute_dims(xp.reshape(dcols, (g, kh, kw, cg, ho, wo, n)), (1, 2, 0, 3, 4, 5, 6))
+        dx = col2im(xp.reshape(dcols, (kh, kw, self.in_channels, ho, wo, n)), x_shape, geo)  # (N, C, H, W)
         return dx[0] if unbatched else dx
 
     def extra_repr(self):

@@ -40,6 +40,7 @@ import numpy as np
 
 from .. import backend
 from .._checks import check_array, check_number, fmt_shape, same_backend
+from ._windows import channel_dot
 from .linear import check_input
 from .module import Module, Parameter
 
@@ -87,8 +88,8 @@ class _BatchNorm(Module):
     def _check(self, x):
         raise NotImplementedError
 
-    def _check_dtype(self, x):
-        check_input(self, "x", x)
+    def _check_input(self, x, shape):
+        check_input(self, "x", x, shape=shape)
         if not self.affine and self.track_running_stats:
             same_backend(type(self).__name__, x=x, running_mean=self.running_mean)
             check_array(type(self).__name__, "x", x, dtype=self.running_mean.dtype,
@@ -107,23 +108,24 @@ class _BatchNorm(Module):
                 raise ValueError(f"{owner} expected more than 1 value per channel when training, "
                                  f"got x of shape {fmt_shape(x.shape)}")
             mean = xp.mean(x, axis=axes)                               # (C,)
-            xc = x - xp.reshape(mean, stat_shape)                      # (N, C, *)
-            var = xp.mean(xc * xc, axis=axes)                          # (C,) biased
+            xhat = x - xp.reshape(mean, stat_shape)                    # (N, C, *), normalised in place below
+            var = channel_dot(xhat, xhat) / m                          # (C,) biased
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean, var * (m / (m - 1)))
         else:
-            xc = x - xp.reshape(self.running_mean, stat_shape)
+            xhat = x - xp.reshape(self.running_mean, stat_shape)
             var = self.running_var
         inv_std = xp.reshape(1.0 / xp.sqrt(var + self.eps), stat_shape)  # (1, C, 1, ...)
-        xhat = xc * inv_std                                            # (N, C, *)
+        xhat *= inv_std                                                # (N, C, *)
         self._cache = _BNCache(xhat, inv_std, batch_stats, axes)
-        y = xhat * xp.reshape(self.weight.data, stat_shape) if self.affine else xhat
-        return y + xp.reshape(self.bias.data, stat_shape) if self.bias is not None else y
+        y = xhat * xp.reshape(self.weight.data, stat_shape) if self.affine else xp.asarray(xhat, copy=True)
+        if self.bias is not None:
+            y += xp.reshape(self.bias.data, stat_shape)
+        return y
 
     def _update_running_stats(self, mean, unbiased_var):
-        count = backend.namespace(self.num_batches_tracked).asarray(self.num_batches_tracked + 1)  # () int64
-        self._set_buffer("num_batches_tracked", count)
-        factor = 1.0 / float(count) if self.momentum is None else self.momentum
+        self.num_batches_tracked += 1                                  # () int64, in place as torch
+        factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
         self._set_buffer("running_mean", (1 - factor) * self.running_mean + factor * mean)
         self._set_buffer("running_var", (1 - factor) * self.running_var + factor * unbiased_var)
 
@@ -132,17 +134,21 @@ class _BatchNorm(Module):
         self._check_grad(grad_output, xhat)
         xp = backend.namespace(grad_output)
         dy = grad_output                                               # (N, C, *)
-        scale = inv_std                                                # (1, C, 1, ...)
+        sum_dy = xp.sum(dy, axis=axes)                                 # (C,)
+        sum_dy_xhat = channel_dot(dy, xhat)                            # (C,)
         if self.bias is not None:
-            self.bias.accumulate(xp.sum(dy, axis=axes))                # (C,)
+            self.bias.accumulate(sum_dy)
         if self.affine:
-            self.weight.accumulate(xp.sum(dy * xhat, axis=axes))       # (C,)
-            scale = scale * xp.reshape(self.weight.data, inv_std.shape)
+            self.weight.accumulate(sum_dy_xhat)
+        scale = inv_std * xp.reshape(self.weight.data, inv_std.shape) if self.affine else inv_std  # (1, C, 1, ...)
         if not batch_stats:
-            return scale * dy
-        mean_dy = xp.mean(dy, axis=axes, keepdims=True)                # (1, C, 1, ...)
-        mean_dy_xhat = xp.mean(dy * xhat, axis=axes, keepdims=True)    # (1, C, 1, ...)
-        return scale * (dy - mean_dy - xhat * mean_dy_xhat)            # (N, C, *)
+            return dy * scale
+        m = math.prod(dy.shape) // self.num_features
+        # scale * (dy - mean(dy) - xhat * mean(dy * xhat)), with the per-channel factors folded first
+        dx = xhat * (-scale * xp.reshape(sum_dy_xhat / m, scale.shape))
+        dx += -scale * xp.reshape(sum_dy / m, scale.shape)
+        dx += dy * scale
+        return dx                                                      # (N, C, *)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -153,11 +159,10 @@ class BatchNorm1d(_BatchNorm):
     """Batch normalisation of (N, C) features or (N, C, L) sequences, per channel C."""
 
     def _check(self, x):
-        self._check_dtype(x)
         c = self.num_features
-        want = (None, c, None) if x.ndim == 3 else (None, c)
+        want = (None, c, None) if getattr(x, "ndim", None) == 3 else (None, c)
         try:
-            check_array("BatchNorm1d", "x", x, shape=want)
+            self._check_input(x, want)
         except ValueError:
             hint = "; for (N, C, H, W) input use BatchNorm2d" if x.ndim == 4 else ""
             raise ValueError(f"BatchNorm1d expected x of shape {fmt_shape((None, c))} or "
@@ -168,9 +173,8 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) images, per channel C (statistics over N, H, W)."""
 
     def _check(self, x):
-        self._check_dtype(x)
         try:
-            check_array("BatchNorm2d", "x", x, shape=(None, self.num_features, None, None))
+            self._check_input(x, (None, self.num_features, None, None))
         except ValueError as err:
             hint = "; for (N, C) or (N, C, L) input use BatchNorm1d" if x.ndim in (2, 3) else ""
             raise ValueError(f"{err}{hint}") from None

@@ -250,22 +250,16 @@ def gru_backward(dhs, dh, scan, w_hh):
     T, N, H = dhs.shape
     r, z, n = scan.rz[:, :, 0], scan.rz[:, :, 1], scan.n
     # d(pre-activations)/d(h_t) for r, z, n, all steps at once
-    dhg_all = xp.zeros((T, N, 3, H), dtype=dhs.dtype, device=backend.device_of(dhs))
-    a_r, a_z, a_n = dhg_all[:, :, 0], dhg_all[:, :, 1], dhg_all[:, :, 2]   # views, filled in place
-    a_n -= n * n
-    a_n += 1
-    a_n *= 1 - z                                     # (1 - z)(1 - n^2)
-    a_z += scan.h_prev
-    a_z -= n
+    one_z = 1 - z
+    a_n = 1 - n * n
+    a_n *= one_z                                     # (1 - z)(1 - n^2)
+    a_z = scan.h_prev - n
     a_z *= z
-    a_z *= 1 - z                                     # (h_{t-1} - n) z (1 - z)
-    a_r += a_n
-    a_r *= scan.hn
+    a_z *= one_z                                     # (h_{t-1} - n) z (1 - z)
+    a_r = a_n * scan.hn
     a_r *= r
     a_r *= 1 - r                                     # (1 - z)(1 - n^2) hn r (1 - r)
-    dxg = xp.zeros((T, N, 3, H), dtype=dhs.dtype, device=backend.device_of(dhs))
-    dxg[:, :, 2] = a_n                               # the input projection's n part is not scaled by r
-    a_n *= r                                         # (T, N, 3, H): the recurrent one is: r hn
+    dhg_all = xp.stack([a_r, a_z, a_n * r], axis=2)  # (T, N, 3, H): the reset gate scales hn
     dh_total = []
     for t in reversed(range(T)):
         dh = dh + dhs[t]                             # total dL/dh_t
@@ -276,6 +270,6 @@ def gru_backward(dhs, dh, scan, w_hh):
         dh_prev += dh * z[t]
         dh = dh_prev
     dh_all = _reversed_stack(xp, dh_total)           # (T, N, H)
-    dxg[:, :, :2] = dhg_all[:, :, :2]                # r and z: the same gradient for both projections
-    dxg[:, :, 2] *= dh_all
+    dxg = xp.asarray(dhg_all, copy=True)             # r and z: the same gradient for both projections
+    dxg[:, :, 2] = a_n * dh_all                      # n: the input projection is not scaled by r
     return Grads(xp.reshape(dxg, (T, N, 3 * H)), xp.reshape(dhg_all, (T, N, 3 * H)), dh, None, dh_all, None)

@@ -29,7 +29,8 @@ from .scans import GATES, gru_backward, gru_forward, lstm_backward, lstm_forward
 __all__ = ["RNNCell", "LSTMCell", "GRUCell"]
 
 
-# ----------------------------------------------------------------- shared with the cells
+# ----------------------------------------------------------------- shared with ``recurrent``: parameters,
+# checks, and one layer-direction's forward (projection + scan) and backward (scan + weight gradients)
 
 def make_weights(module, suffix, gates, input_size, hidden_size, bias):
     """Register torch's four parameters ``weight_ih{suffix}``, ... (torch's order) on ``module``."""
@@ -53,6 +54,7 @@ def reset_uniform(module):
 
 
 def check_sizes(owner, input_size, hidden_size, bias):
+    """Positive integer sizes and a boolean ``bias``; returns (input_size, hidden_size) as ints."""
     check_number(owner, "input_size", input_size, low=1, integer=True)
     check_number(owner, "hidden_size", hidden_size, low=1, integer=True)
     check_choice(owner, "bias", bias, (True, False))

@@ -243,3 +243,15 @@ def test_batch_norm_bad_input(backend):
 def test_batch_norm_invalid_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         nn.BatchNorm2d(**{"num_features": 3, **kwargs})
+
+
+def test_to_another_backend_keeps_the_statistics(torch):
+    layer = bn("numpy", "BatchNorm2d", 3, seed=12)
+    layer(randn("numpy", 4, 3, 2, 2, seed=13))
+    before = {k: np.array(vg.to_numpy(v)) for k, v in layer.state_dict().items()}
+    layer.to("torch")
+    assert vg.backend.is_torch(layer.running_var) and layer.num_batches_tracked.dtype == torch.int64
+    for key, value in layer.state_dict().items():
+        assert np.array_equal(vg.to_numpy(value), before[key]), key
+    layer(randn("torch", 4, 3, 2, 2, seed=14))
+    assert int(layer.num_batches_tracked) == 2

@@ -74,6 +74,8 @@ def namespace(*arrays):
     arrays = [a for a in arrays if a is not None and not isinstance(a, (int, float, bool))]
     if not arrays:
         return _current_namespace()
+    if all(type(a) is np.ndarray for a in arrays):  # the common case, answered without a lookup
+        return _NUMPY_NAMESPACE
     kinds = {_kind(a) for a in arrays}
     if len(kinds) > 1:
         raise TypeError(
@@ -83,6 +85,9 @@ def namespace(*arrays):
     if len(devices) > 1:
         raise TypeError(f"arrays on different devices cannot be mixed: got {', '.join(sorted(devices))}")
     return array_namespace(*arrays)
+
+
+_NUMPY_NAMESPACE = array_namespace(np.empty(0))
 
 
 def _kind(a) -> str:
@@ -188,12 +193,25 @@ def dtype_name(dtype) -> str:
     """
     if isinstance(dtype, str):
         return dtype
-    if type(dtype).__module__ == "torch":            # torch.float32 -> "float32"
-        return str(dtype).removeprefix("torch.")
     try:
-        return np.dtype(dtype).name
+        return _DTYPE_NAMES[dtype]                   # checks ask this thousands of times a second
+    except (KeyError, TypeError):                    # TypeError: an unhashable dtype-like
+        pass
+    if type(dtype).__module__ == "torch":            # torch.float32 -> "float32"
+        name = str(dtype).removeprefix("torch.")
+    else:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            return str(dtype)
+    try:
+        _DTYPE_NAMES[dtype] = name
     except TypeError:
-        return str(dtype)
+        pass
+    return name
+
+
+_DTYPE_NAMES: dict = {}
 
 
 def _dtype(xp, name: str | None):

@@ -54,7 +54,10 @@ class Sigmoid(Module):
     def backward(self, grad_output):
         s = self._cache.out
         self._check_grad(grad_output, s)
-        return grad_output * s * (1 - s)
+        d = 1 - s                  # sigma' = s (1 - s), built in one new array
+        d *= s
+        d *= grad_output
+        return d
 
 
 class Tanh(Module):
@@ -69,7 +72,11 @@ class Tanh(Module):
     def backward(self, grad_output):
         t = self._cache.out
         self._check_grad(grad_output, t)
-        return grad_output * (1 - t * t)
+        d = t * t                  # tanh' = 1 - t^2, built in one new array
+        d *= -1
+        d += 1
+        d *= grad_output
+        return d
 
 
 class ReLU(Module):

@@ -27,10 +27,15 @@ def check_input(module: Module, name: str, x, shape=None, ndim=None):
     """Check a module's input against its parameters: shape, dtype, backend and device."""
     owner = type(module).__name__
     check_array(owner, name, x, shape=shape, ndim=ndim)
-    params = list(module.parameters())
-    if params:
-        same_backend(owner, **{name: x, "parameters": params[0].data})
-        check_array(owner, name, x, dtype=params[0].dtype, dtype_source="the parameters' dtype")
+    p = next((p for p in module._parameters.values() if p is not None), None)
+    if p is None:
+        return x
+    w = p.data
+    # Cheap comparisons first; the full checks (with their messages) run only on a mismatch.
+    if type(x) is not type(w) or (backend.is_torch(x) and x.device != w.device):
+        same_backend(owner, **{name: x, "parameters": w})
+    if x.dtype != w.dtype:
+        check_array(owner, name, x, dtype=w.dtype, dtype_source="the parameters' dtype")
     return x
 
 
@@ -59,14 +64,14 @@ class Linear(Module):
     def forward(self, x):
         check_input(self, "x", x, shape=("*", self.in_features))
         self._cache = _LinearCache(x)
-        y = x @ self.weight.data.T                          # (*, out)
-        return y + self.bias.data if self.bias is not None else y
+        y = x @ self.weight.data.T                          # (*, out), a new array we own
+        if self.bias is not None:
+            y += self.bias.data                             # in place: no second (*, out) array
+        return y
 
     def backward(self, grad_output):
         x = self._cache.x
-        check_array("Linear.backward", "grad_output", grad_output,
-                    shape=tuple(x.shape[:-1]) + (self.out_features,), dtype=x.dtype)
-        same_backend("Linear.backward", grad_output=grad_output, x=x)
+        self._check_grad(grad_output, x, shape=tuple(x.shape[:-1]) + (self.out_features,), like_name="x")
         dy = grad_output.reshape(-1, self.out_features)      # (M, out)
         self.weight.accumulate(dy.T @ x.reshape(-1, self.in_features))  # (out, in)
         if self.bias is not None:

@@ -40,6 +40,8 @@ import functools
 from collections import OrderedDict
 from typing import NamedTuple
 
+import numpy as np
+
 from .. import backend
 from .._checks import check_array, same_backend
 from .parameter import Parameter
@@ -193,11 +195,20 @@ class Module:
         """The cache of the call being differentiated (inside ``backward``)."""
         return self._cache
 
-    def _check_grad(self, grad_output, like):
-        """Check that an upstream gradient has the shape, dtype and backend of the output it belongs to."""
+    def _check_grad(self, grad_output, like, shape=None, like_name: str = "output"):
+        """Check that an upstream gradient has the backend, dtype and shape (default: ``like``'s)
+        of the output it belongs to.
+
+        Cheap comparisons first; the full checks, with their messages, run only on a mismatch.
+        """
+        shape = tuple(like.shape) if shape is None else shape
+        if (type(grad_output) is type(like) and grad_output.dtype == like.dtype
+                and tuple(grad_output.shape) == shape
+                and (type(like) is np.ndarray or grad_output.device == like.device)):
+            return grad_output
         owner = f"{type(self).__name__}.backward"
-        check_array(owner, "grad_output", grad_output, shape=tuple(like.shape), dtype=like.dtype)
-        same_backend(owner, grad_output=grad_output, output=like)
+        check_array(owner, "grad_output", grad_output, shape=shape, dtype=like.dtype)
+        same_backend(owner, **{"grad_output": grad_output, like_name: like})
         return grad_output
 
     def register_forward_hook(self, hook) -> _Handle:

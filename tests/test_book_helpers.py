@@ -91,3 +91,21 @@ def test_error_text_of_an_error_without_message():
     assert error_text(KeyboardInterrupt()) == "KeyboardInterrupt"
     assert error_text(TypeError("'numpy.ndarray' object is not callable")) == \
         "TypeError: 'numpy.ndarray' object is not callable"
+
+
+def test_glue_figure_displays_once_and_closes(monkeypatch):
+    import sys
+    import types
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    glued = []
+    fake = types.ModuleType("myst_nb")
+    fake.glue = lambda name, value, display=True: glued.append((name, value, display))
+    monkeypatch.setitem(sys.modules, "myst_nb", fake)
+    fig, ax = plt.subplots()
+    vg.book.glue_figure("ch00-norms", fig)
+    assert glued == [("ch00-norms", fig, True)]
+    assert not plt.fignum_exists(fig.number)                  # closed: the inline backend will not show it again

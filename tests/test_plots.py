@@ -186,3 +186,18 @@ def test_legends_name_layers_by_position_not_by_module_name():
     assert [t.get_text() for t in lines.get_legend().get_texts()] == ["layer 2", "layer 3"]
     hist = plots.layer_histograms(rec, layers=[0, 2])
     assert [t.get_text() for t in hist.get_legend().get_texts()] == ["layer 1", "layer 3"]
+
+
+def test_layer_key_is_one_legend_for_few_layers_and_one_colour_bar_for_many():
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, layout="constrained")
+    for ax in axes:
+        for l in range(3):
+            ax.plot([0, 1], [l, l], label=f"layer {l + 1}")
+    legend = plots.layer_key(fig, axes, 3)
+    assert fig.legends == [legend] and [t.get_text() for t in legend.get_texts()] == ["layer 1", "layer 2", "layer 3"]
+    fig, axes = plt.subplots(2, 2, layout="constrained")
+    bar = plots.layer_key(fig, axes, 30)
+    assert bar.ax.get_xlabel() == "layer (1 = nearest the input)" and not fig.legends
+    assert bar.norm.vmin == 1 and bar.norm.vmax == 30
+    plt.close("all")

@@ -1,6 +1,7 @@
 """Helpers for the book's pages: numbers typeset for prose, errors shown without the machinery.
 
     glue("ratio", vg.book.number(2.6e-8, 2), display=False)   # prose: {glue:text}`ratio` -> 2.6 × 10⁻⁸
+    vg.book.glue_figure("ch00-norms", fig)                     # page: a {glue:figure} ch00-norms
 
     with vg.book.shows_error():                                # prints "ValueError: shapes ..." only
         np.dot(np.ones((3, 1)), np.ones(2))
@@ -8,7 +9,9 @@
 ``number`` is the one place that decides how a computed number reads in the text: scientific
 notation as a reader writes it (a times sign and a superscript exponent, never ``2.6e-08``), a
 true minus sign, and non-breaking spaces so the number never breaks across two lines.
-``shows_error`` shows a demonstrated error as its type and message, the way a reader quotes it,
+``glue_figure`` shows a figure in the notebook and hands it to the book, which places it once,
+numbered and captioned, where a ``{glue:figure}`` directive names it (the cell that draws it is
+tagged ``remove-output`` so the page does not show it twice). ``shows_error`` shows a demonstrated error as its type and message, the way a reader quotes it,
 without a traceback that would print the paths of the machine that built the page.
 """
 
@@ -19,7 +22,7 @@ import math
 import numbers
 import sys
 
-__all__ = ["number", "shows_error", "error_text"]
+__all__ = ["number", "shows_error", "error_text", "glue_figure"]
 
 NBSP = "\u00a0"          # no line break inside a number
 MINUS = "\u2212"         # a true minus sign, not a hyphen
@@ -107,3 +110,26 @@ def shows_error(expected: type[BaseException] | tuple = Exception):
         print(error_text(err), file=sys.stderr)
     else:
         raise AssertionError("shows_error expected the block to raise an error, and it did not")
+
+
+def glue_figure(name: str, fig) -> None:
+    """Show ``fig`` as the cell's output and glue it under ``name`` for a ``{glue:figure}``; close it.
+
+    In the book (myst-nb present) the figure is glued: the page shows it where the directive
+    ``{glue:figure} name`` stands, with its number and caption. Without myst-nb (Colab, say) it is
+    simply displayed. Either way the figure is closed afterwards, so the inline backend does not
+    show it a second time. Anything but a matplotlib Figure (the live controls that
+    ``vg.widgets.explore`` returns in a running notebook) is left alone: it shows itself.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    if not isinstance(fig, Figure):
+        return                                        # a live explorer (ipywidgets) shows itself
+    try:
+        from myst_nb import glue
+    except ImportError:
+        from IPython.display import display
+        display(fig)
+    else:
+        glue(name, fig, display=True)
+    plt.close(fig)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["grad_norm_figure", "loss_curves", "new_axes", "layer_stat_lines", "layer_histograms",
-           "diagnostics_figure", "STAT_LABELS", "BOOK_WIDTH"]
+           "diagnostics_figure", "layer_key", "STAT_LABELS", "BOOK_WIDTH"]
 
 #: Width in inches of a full-width figure in the book. The text column is about 757 CSS pixels
 #: wide at a 1366-pixel screen, and matplotlib draws at 100 dpi (a retina PNG has twice the pixels
@@ -193,6 +193,25 @@ def layer_histograms(recorder, step: int | None = None, layers=None, ax=None, bi
     return ax
 
 
+def layer_key(fig, axes, n_layers: int, cmap: str = "viridis"):
+    """One key for a whole figure whose panels draw one line per layer (``key=False`` in each).
+
+    Up to 6 layers: a legend below the figure, taken from the first panel's lines; more: one colour
+    bar of the layer index below the figure, for all ``axes``. Returns the legend or colour bar.
+    """
+    import matplotlib
+    axes = np.atleast_1d(axes)
+    if n_layers <= 6:
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        return fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 6), fontsize=9)
+    norm = matplotlib.colors.Normalize(1, n_layers)
+    cm = matplotlib.colors.ListedColormap(_layer_colours(n_layers, cmap))
+    bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cm), ax=axes, location="bottom",
+                       shrink=0.6, aspect=40)
+    bar.set_label("layer (1 = nearest the input)", fontsize=9)
+    return bar
+
+
 def diagnostics_figure(recorder, stats=("grad_norm", "update_ratio", "act_std", "dead"), title: str | None = None,
                        ncols: int = 2):
     """A grid of ``layer_stat_lines``, one panel per statistic in ``stats``, with one key. Returns the Figure.
@@ -201,7 +220,6 @@ def diagnostics_figure(recorder, stats=("grad_norm", "update_ratio", "act_std", 
     row; the layers' key (a legend for up to 6 layers, a colour bar of the layer index for more) is
     drawn once, for the whole figure.
     """
-    import matplotlib
     import matplotlib.pyplot as plt
     nrows = -(-len(stats) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(BOOK_WIDTH, 2.6 * nrows + 0.5), layout="constrained",
@@ -213,17 +231,7 @@ def diagnostics_figure(recorder, stats=("grad_norm", "update_ratio", "act_std", 
             ax.set_xlabel("")
     for ax in list(axes.flat)[len(stats):]:
         ax.set_visible(False)
-    names = list(recorder.names)
-    if len(names) <= 6:
-        lines = [line for line in axes.flat[0].get_lines()]
-        fig.legend(lines, [line.get_label() for line in lines], loc="outside lower center",
-                   ncols=min(len(lines), 6), fontsize=9)
-    else:
-        norm = matplotlib.colors.Normalize(1, len(names))
-        cm = matplotlib.colors.ListedColormap(_layer_colours(len(names)))
-        bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cm), ax=axes, location="bottom",
-                           shrink=0.6, aspect=40)
-        bar.set_label("layer (1 = nearest the input)", fontsize=9)
+    layer_key(fig, axes, len(recorder.names))
     if title:
         fig.suptitle(title)
     return fig

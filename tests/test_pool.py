@@ -137,6 +137,8 @@ def test_pool_bad_input(backend, name):
     layer = getattr(nn, name)(2)
     with pytest.raises(ValueError, match=rf"{name} expected x with 3 or 4 dimensions, got shape \(2, 3\)"):
         layer(randn(backend, 2, 3))
+    with pytest.raises(TypeError, match=rf"{name} expected x to be a NumPy array or torch tensor, got list"):
+        layer([[[[1.0, 2.0]]]])
     with pytest.raises(TypeError, match=rf"{name} expected x of a floating dtype, got int64"):
         layer(on(backend, np.ones((1, 1, 4, 4), dtype=np.int64)))
     with pytest.raises(RuntimeError, match=rf"{name}.backward called before forward"):

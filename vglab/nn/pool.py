@@ -65,7 +65,7 @@ class _Pool2d(Module):
                              f"{fmt_shape(self._kernel)}, got padding {fmt_shape((ph, pw))}")
         self._pad = (ph, ph, pw, pw)
 
-    def _windows(self, x, fill):
+    def _window_view(self, x, fill):
         owner = type(self).__name__
         x, unbatched = _batched(owner, x)
         shape = tuple(x.shape[1:]) if unbatched else tuple(x.shape)    # as given, for the message
@@ -94,8 +94,8 @@ class MaxPool2d(_Pool2d):
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, x):
-        xp = backend.namespace(x)
-        win, padded_shape, geo, unbatched = self._windows(x, fill=-float("inf"))
+        win, padded_shape, geo, unbatched = self._window_view(x, fill=-float("inf"))
+        xp = backend.namespace(win)
         n, c, ho, wo, kh, kw = win.shape
         flat = xp.reshape(win, (n, c, ho, wo, kh * kw))        # (N, C, Ho, Wo, kH*kW), a copy
         argmax = xp.argmax(flat, axis=-1)                       # (N, C, Ho, Wo), the first maximum
@@ -129,8 +129,8 @@ class AvgPool2d(_Pool2d):
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
     def forward(self, x):
-        xp = backend.namespace(x)
-        win, padded_shape, geo, unbatched = self._windows(x, fill=0.0)
+        win, padded_shape, geo, unbatched = self._window_view(x, fill=0.0)
+        xp = backend.namespace(win)
         y = xp.mean(win, axis=(-2, -1))                         # (N, C, Ho, Wo)
         y = y[0] if unbatched else y
         self._cache = _PoolCache(padded_shape, geo, unbatched, None, y)

@@ -200,6 +200,9 @@ def test_cumulative_average_with_momentum_none(backend):
     np.testing.assert_allclose(vg.to_numpy(layer.running_var), np.mean([b.var(0, ddof=1) for b in batches], axis=0),
                                rtol=1e-13)
     assert int(layer.num_batches_tracked) == 4
+    layer.reset_running_stats()
+    assert int(layer.num_batches_tracked) == 0 and vg.backend.dtype_name(layer.num_batches_tracked.dtype) == "int64"
+    assert np.array_equal(vg.to_numpy(layer.running_mean), [0, 0]) and np.array_equal(vg.to_numpy(layer.running_var), [1, 1])
 
 
 # ----------------------------------------------------------------- bad input

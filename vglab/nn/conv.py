@@ -146,7 +146,8 @@ class Conv2d(Module):
         dw = xp.reshape(cols @ xp.permute_dims(dy, (0, 2, 1)), (g, kh, kw, cg, -1))  # (g, kH, kW, C/g, C_out/g)
         self.weight.accumulate(xp.reshape(xp.permute_dims(dw, (0, 4, 3, 1, 2)), self.weight.shape))
         if self.bias is not None:
-            self.bias.accumulate(xp.reshape(xp.sum(dy, axis=-1), (self.out_channels,)))  # (C_out,)
+            ones = xp.ones(dy.shape[-1], dtype=dy.dtype, device=backend.device_of(dy))  # (M,)
+            self.bias.accumulate(xp.reshape(dy @ ones, (self.out_channels,)))  # (C_out,), a GEMV beats a sum here
         dcols = matmul(xp.permute_dims(self._weight_matrix(), (0, 2, 1)), dy,
                        out=self._workspace.get("dcols", cols.shape, like=cols))  # (g, kH*kW*C/g, M)
         dcols = xp.permute_dims(xp.reshape(dcols, (g, kh, kw, cg, ho, wo, n)), (1, 2, 0, 3, 4, 5, 6))

@@ -47,11 +47,18 @@ from .module import Module, Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
+def _channel_sum(a):
+    r"""$\sum_{n, \ldots} a_{n,c,\ldots}$ per channel of (N, C, *): a matrix-vector product, faster than ``sum``."""
+    xp = backend.namespace(a)
+    n, c = a.shape[:2]
+    ones = xp.ones(n, dtype=a.dtype, device=backend.device_of(a))               # (N,)
+    return xp.sum(xp.reshape(ones @ xp.reshape(a, (n, -1)), (c, -1)), axis=-1)  # (C,)
+
+
 class _BNCache(NamedTuple):
     xhat: object          # (N, C, *) the normalised input
     inv_std: object       # (1, C, 1, ...) 1/sqrt(var + eps), broadcastable against x
     batch_stats: bool     # normalised with the batch's statistics (else the running ones)
-    axes: tuple           # the axes reduced per channel: (0,), (0, 2) or (0, 2, 3)
 
 
 class _BatchNorm(Module):
@@ -99,7 +106,6 @@ class _BatchNorm(Module):
         owner = type(self).__name__
         self._check(x)
         xp = backend.namespace(x)
-        axes = (0,) + tuple(range(2, x.ndim))
         stat_shape = (1, self.num_features) + (1,) * (x.ndim - 2)     # (1, C, 1, ...)
         batch_stats = self.training or not self.track_running_stats
         if batch_stats:
@@ -107,7 +113,7 @@ class _BatchNorm(Module):
             if m <= 1:
                 raise ValueError(f"{owner} expected more than 1 value per channel when training, "
                                  f"got x of shape {fmt_shape(x.shape)}")
-            mean = xp.mean(x, axis=axes)                               # (C,)
+            mean = _channel_sum(x) / m                                 # (C,)
             xhat = x - xp.reshape(mean, stat_shape)                    # (N, C, *), normalised in place below
             var = channel_dot(xhat, xhat) / m                          # (C,) biased
             if self.training and self.track_running_stats:
@@ -117,7 +123,7 @@ class _BatchNorm(Module):
             var = self.running_var
         inv_std = xp.reshape(1.0 / xp.sqrt(var + self.eps), stat_shape)  # (1, C, 1, ...)
         xhat *= inv_std                                                # (N, C, *)
-        self._cache = _BNCache(xhat, inv_std, batch_stats, axes)
+        self._cache = _BNCache(xhat, inv_std, batch_stats)
         y = xhat * xp.reshape(self.weight.data, stat_shape) if self.affine else xp.asarray(xhat, copy=True)
         if self.bias is not None:
             y += xp.reshape(self.bias.data, stat_shape)
@@ -130,11 +136,11 @@ class _BatchNorm(Module):
         self._set_buffer("running_var", (1 - factor) * self.running_var + factor * unbiased_var)
 
     def backward(self, grad_output):
-        xhat, inv_std, batch_stats, axes = self._cache
+        xhat, inv_std, batch_stats = self._cache
         self._check_grad(grad_output, xhat)
         xp = backend.namespace(grad_output)
         dy = grad_output                                               # (N, C, *)
-        sum_dy = xp.sum(dy, axis=axes)                                 # (C,)
+        sum_dy = _channel_sum(dy)                                      # (C,)
         sum_dy_xhat = channel_dot(dy, xhat)                            # (C,)
         if self.bias is not None:
             self.bias.accumulate(sum_dy)

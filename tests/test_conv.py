@@ -250,3 +250,17 @@ def test_interop_round_trip(backend, torch):
     assert repr(back) == repr(layer)
     for (name, p), (_, q) in zip(layer.named_parameters(), back.named_parameters(), strict=True):
         assert np.array_equal(vg.to_numpy(p.data), vg.to_numpy(q.data)), name
+
+
+def test_moved_to_torch_after_a_numpy_backward(torch):
+    """The backward's reused scratch arrays follow the layer to another backend and dtype."""
+    layer = conv("numpy", 2, 3, 3, padding=1, seed=13)
+    x_np, g_np = np.random.default_rng(14).standard_normal((2, 2, 4, 4)), np.random.default_rng(15).standard_normal((2, 3, 4, 4))
+    layer(on("numpy", x_np))
+    dx_numpy = vg.to_numpy(layer.backward(on("numpy", g_np)))
+    layer.to("torch")
+    layer(on("torch", x_np))
+    assert rel_error(layer.backward(on("torch", g_np)), dx_numpy) < 1e-12
+    layer.to(dtype="float32")
+    layer(on("torch", x_np, dtype="float32"))
+    assert rel_error(layer.backward(on("torch", g_np, dtype="float32")), dx_numpy) < 1e-5

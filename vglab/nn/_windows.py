@@ -8,12 +8,14 @@ $\lfloor (H + p_\text{top} + p_\text{bottom} - d (k - 1) - 1) / s \rfloor + 1$.
 ``windows`` returns all windows at once as a *view* (N, C, H_out, W_out, k_H, k_W), with no
 copy; ``windows_adjoint`` is its adjoint: it scatter-adds window gradients back onto the
 padded input with one loop over the $k_H k_W$ kernel offsets (each a strided slice), never
-over positions. ``im2col``/``col2im`` are the same pair for convolutions, in a channels-last
+over positions. ``im2col``/``col2im`` are the same pair for convolutions, in a batch-last
 layout (k_H, k_W, C, H_out, W_out, N) whose columns are the windows: each kernel offset then
 copies or adds image rows of W_out·N contiguous numbers, several times faster in NumPy
-than the (N, C, ...) layout whose innermost runs are k_W numbers long. Padding and the window
-view are the two places where NumPy and torch need different calls; everything else here
-runs on either through the array namespace.
+than the (N, C, ...) layout whose innermost runs are k_W numbers long.
+
+Where NumPy and torch need different calls, the helpers here choose by ``backend.is_torch``:
+``pad``, ``windows``, ``matmul`` (into a reused output) and ``channel_dot`` (for batch norm);
+everything else runs on either through the array namespace.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ class Workspace:
     def get(self, name: str, shape: tuple, like):
         """An array of ``shape`` with ``like``'s dtype, backend and device (contents undefined)."""
         a = self._arrays.get(name)
-        if (a is None or tuple(a.shape) != tuple(shape) or a.dtype != like.dtype
-                or backend.is_torch(a) != backend.is_torch(like) or str(backend.device_of(a)) != str(backend.device_of(like))):
+        if (a is None or backend.is_torch(a) != backend.is_torch(like) or tuple(a.shape) != tuple(shape)
+                or a.dtype != like.dtype or str(backend.device_of(a)) != str(backend.device_of(like))):
             a = backend.namespace(like).empty(tuple(shape), dtype=like.dtype, device=backend.device_of(like))
             self._arrays[name] = a
         return a

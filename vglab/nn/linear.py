@@ -1,7 +1,7 @@
 r"""The fully connected layer $y = x W^\top + b$, PyTorch's ``nn.Linear``.
 
 Shapes: ``weight`` (out_features, in_features), ``bias`` (out_features,), input
-(*, in_features) with any leading dimensions, output (*, out_features).
+``(*, in_features)`` with any leading dimensions, output ``(*, out_features)``.
 
 Backward, with $\delta = \partial L/\partial y$ flattened to (M, out):
 $\partial L/\partial W = \delta^\top x$, $\partial L/\partial b = \sum_m \delta_m$,

@@ -65,7 +65,7 @@ class PReLU(Module):
     ``weight[c]`` (channels on dimension 1, as torch). Backward:
     $\partial L/\partial a_c = \sum_{z \le 0,\ \text{channel } c} \delta \cdot z$.
 
-    Shapes: input (N, C, *) (any shape when num_parameters = 1), output the same.
+    Shapes: input ``(N, C, *)`` (any shape when num_parameters = 1), output the same.
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25):

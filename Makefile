@@ -1,6 +1,6 @@
 # Vanishing Gradients Lab: `make book` builds the book, `make test` runs every test.
 # Each target creates .venv if missing and installs what it needs from pinned versions
-# (requirements/constraints.txt), so a fresh clone needs nothing but Python 3.10+.
+# (requirements/constraints.txt), so a fresh clone needs nothing but Python 3.11+.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -65,6 +65,7 @@ lab: $(VENV)/.book
 
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --growth
 
 # Colab opens .ipynb files only: keep an output-free copy of each chapter beside it.
 ipynb: $(VENV)/.book

@@ -217,3 +217,60 @@ def test_accuracy_by_hand_and_mode_restored():
     model.eval()
     accuracy(model, d.X_test, d.y_test)
     assert not model.training
+
+
+# ----------------------------------------------------------------- no copies to the host on the torch backend
+
+HOST_READS = ("__int__", "__float__", "__bool__", "item", "tolist", "numpy")
+
+
+@pytest.fixture
+def host_reads(torch, monkeypatch):
+    """Counts every read of a tensor's values into Python or NumPy (a device-to-host copy on a GPU)."""
+    counts = {name: 0 for name in HOST_READS}
+
+    def counting(name):
+        original = getattr(torch.Tensor, name)
+
+        def read(self, *args, **kwargs):
+            counts[name] += 1
+            return original(self, *args, **kwargs)
+        return read
+
+    for name in HOST_READS:
+        monkeypatch.setattr(torch.Tensor, name, counting(name))
+    return counts
+
+
+def test_forward_backward_and_optimiser_steps_stay_on_the_device(host_reads, torch):
+    with vg.backend.using("torch"):
+        vg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 16), nn.Sigmoid(), nn.Linear(16, 4))
+        x, g = vg.backend.randn(5, 8), vg.backend.randn(5, 4)
+        opt = vg.optim.Adam(model.parameters(), lr=1e-2)
+        for _ in range(3):
+            model(x)
+            model.backward(g)
+            norm = vg.clip_grad_norm_(model.parameters(), max_norm=1.0)
+            opt.step()
+            opt.zero_grad()
+    assert isinstance(norm, torch.Tensor)
+    assert sum(host_reads.values()) == 0, host_reads
+
+
+def test_the_training_loop_reads_the_host_only_for_the_loss_and_its_checks(host_reads, torch):
+    """Per step, three reads: the loss as a float for the history (the one number the reader gets),
+    and CrossEntropyLoss's two input checks (non-finite logits; class indices in range, one read
+    for both ends). A read added anywhere else (a layer, an optimiser, the loop) fails this test."""
+    steps = 6
+    with vg.backend.using("torch"):
+        vg.manual_seed(0)
+        data = vg.data.spirals(n_per_class=20, seed=0)
+        model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 3))
+        opt = vg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        host_reads.update({name: 0 for name in HOST_READS})
+        history = vg.train.train(model, nn.CrossEntropyLoss(), opt, data, steps=steps, batch_size=16,
+                                 progress=False)
+    assert len(history.loss) == steps
+    assert host_reads == {"__int__": steps, "__float__": steps, "__bool__": 0, "item": 0, "tolist": 0,
+                          "numpy": steps}, host_reads

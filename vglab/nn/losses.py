@@ -157,9 +157,11 @@ class CrossEntropyLoss(_Loss):
             target_p = target
         else:                                               # class indices
             check_array(name, "target", target, shape=(n,), kind="int")
-            if n and (int(xp.min(target)) < 0 or int(xp.max(target)) >= c):
-                raise ValueError(f"CrossEntropyLoss expected target class indices in [0, {c - 1}], "
-                                 f"got values from {int(xp.min(target))} to {int(xp.max(target))}")
+            if n:
+                low, high = (int(v) for v in backend.to_numpy(xp.stack([xp.min(target), xp.max(target)])))
+                if low < 0 or high >= c:                    # one transfer from the device, not two
+                    raise ValueError(f"CrossEntropyLoss expected target class indices in [0, {c - 1}], "
+                                     f"got values from {low} to {high}")
             target_p = backend.one_hot(target, c, like=logits)  # (N, C)
         log_p = log_softmax(logits, axis=1)                  # (N, C)
         self._cache = _CECache(log_p, target_p)

@@ -18,13 +18,14 @@ unexport MPLBACKEND
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: book test unit notebooks html browser lab bench lock ipynb clean help
+.PHONY: book test unit notebooks html browser lab bench gpu lock ipynb clean help
 
 help:
 	@echo "make book   execute every chapter and build the HTML book in _build/html"
 	@echo "make test   unit tests, every chapter under nbval, the -W -n build, the browser test"
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make bench  vglab against PyTorch on the CPU (ratios)"
+	@echo "make gpu    the unit tests on torch-CUDA, then vglab-on-CUDA against torch-CUDA and NumPy"
 	@echo "make ipynb  regenerate the Colab copies chapters/*.ipynb from chapters/*.md"
 	@echo "make clean  remove _build, caches and .venv"
 
@@ -66,6 +67,12 @@ lab: $(VENV)/.book
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/run.py --growth
+
+# On a machine with an NVIDIA GPU (and PyTorch's CUDA build): every backend-parametrised unit test on
+# torch-CUDA, then the benchmark on the GPU. Without CUDA the tests are skipped with a message.
+gpu: $(VENV)/.test
+	$(BIN)/pytest -n $(JOBS) -p no:cacheprovider tests --ignore=tests/test_book.py --backend torch --device cuda
+	$(BIN)/python benchmarks/run.py --device cuda --json _build/bench-gpu.json mlp lstm gru conv adam mlp-w1024-b1024
 
 # Colab opens .ipynb files only: keep an output-free copy of each chapter beside it.
 ipynb: $(VENV)/.book

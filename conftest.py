@@ -18,6 +18,16 @@ def _nbval_on(config):
     return bool(getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False))
 
 
+def pytest_addoption(parser):
+    group = parser.getgroup("vglab")
+    group.addoption("--backend", choices=("numpy", "torch", "both"), default=None,
+                    help="run the unit tests on this backend only (default both; env VGLAB_TEST_BACKENDS; "
+                         "read by tests/conftest.py)")
+    group.addoption("--device", default=None,
+                    help="the torch device of the unit tests, e.g. cuda (env VGLAB_TEST_DEVICE); "
+                         "without CUDA a cuda run is skipped with a message")
+
+
 def pytest_configure(config):
     if _nbval_on(config):
         # What `make test` exports: static explorers, no progress bars, and figures kept

@@ -10,6 +10,8 @@ Backends are parametrised (not a fixture) because hypothesis refuses function-sc
 Helpers switch backends only through ``vg.backend.using``, so no global state leaks between tests.
 """
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import settings
@@ -19,7 +21,36 @@ import vglab as vg
 settings.register_profile("vglab", deadline=None, derandomize=True)
 settings.load_profile("vglab")
 
+# `pytest --backend torch --device cuda` (or VGLAB_TEST_BACKENDS=torch VGLAB_TEST_DEVICE=cuda) runs every
+# backend-parametrised test on torch tensors on the GPU; the default is both backends, torch on the CPU.
+# The list is filled in place by pytest_configure, before any test module imports it.
 backends = ["numpy", "torch"]
+DEVICE = None
+NO_DEVICE = None   # why the requested device cannot be used, if it cannot
+
+
+def pytest_configure(config):
+    global DEVICE, NO_DEVICE
+    chosen = config.getoption("backend", None) or os.environ.get("VGLAB_TEST_BACKENDS", "both")
+    backends[:] = ["numpy", "torch"] if chosen in ("both", "numpy,torch") else chosen.split(",")
+    DEVICE = config.getoption("device", None) or os.environ.get("VGLAB_TEST_DEVICE") or None
+    if DEVICE and DEVICE != "cpu":
+        try:
+            vg.backend.set_torch_device(DEVICE)
+        except Exception as err:  # no torch, no CUDA build, no GPU
+            NO_DEVICE = f"device {DEVICE} was asked for, but this machine cannot use it ({type(err).__name__}: {err})"
+
+
+def pytest_collection_modifyitems(config, items):
+    if NO_DEVICE:   # skipped with a message, never failing
+        skip = pytest.mark.skip(reason=NO_DEVICE)
+        for item in items:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config):
+    return f"vglab tests: backends {', '.join(backends)}; torch device {DEVICE or 'cpu'}" + (
+        f" (skipped: {NO_DEVICE})" if NO_DEVICE else "")
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ from array_api_compat import array_namespace
 
 __all__ = [
     "namespace", "use", "using", "current", "set_default_dtype", "get_default_dtype",
-    "manual_seed", "rng", "asarray", "convert", "to_numpy", "erf", "pick", "one_hot", "is_torch", "device_of",
+    "set_torch_device", "manual_seed", "rng", "asarray", "convert", "to_numpy", "erf", "pick", "one_hot", "is_torch", "device_of",
     "dtype_name", "randn", "uniform", "zeros", "ones",
 ]
 
@@ -144,6 +144,21 @@ def use(name: str, device: str | None = None) -> None:
     """
     _checked_backend(name, device)
     _update(name=name, device=device)
+
+
+_torch_device = "cpu"   # where new torch tensors go when no device is named
+
+
+def set_torch_device(device: str = "cpu") -> None:
+    """The device of new torch tensors when none is named (``"cpu"`` until changed), e.g. ``"cuda"``.
+
+    ``use("torch")`` and ``using("torch")`` without a device then mean that device. The test
+    suite sets it to run every test on a GPU (``pytest --device cuda``).
+    """
+    global _torch_device
+    if device != "cpu":
+        _torch().empty(0, device=device)   # an unknown or absent device fails here, clearly
+    _torch_device = device
 
 
 @contextlib.contextmanager
@@ -272,7 +287,7 @@ def convert(x, name: str | None = None, device: str | None = None, dtype=None):
     if name == "torch":
         torch = _torch()
         if device is None:
-            device = x.device if is_torch(x) else "cpu"
+            device = x.device if is_torch(x) else _torch_device
         t = x.detach() if is_torch(x) else torch.as_tensor(np.asarray(x))
         return t.to(device=device, dtype=getattr(torch, target) if target else None, copy=False)
     a = to_numpy(x)

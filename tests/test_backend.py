@@ -350,3 +350,19 @@ def test_one_hot(backend, dtype):
     assert B.dtype_name(got.dtype) == dtype
     assert B.is_torch(got) == (backend == "torch")
     np.testing.assert_array_equal(B.to_numpy(got), np.eye(4)[index])
+
+
+def test_set_torch_device_moves_new_tensors_and_refuses_a_missing_device(torch):
+    try:
+        vg.backend.set_torch_device("cpu")
+        with vg.backend.using("torch"):
+            assert vg.backend.zeros(2).device.type == "cpu"
+        if not torch.cuda.is_available():
+            with pytest.raises((AssertionError, RuntimeError), match="CUDA|cuda"):
+                vg.backend.set_torch_device("cuda")
+        else:  # pragma: no cover - on a GPU machine
+            vg.backend.set_torch_device("cuda")
+            with vg.backend.using("torch"):
+                assert vg.backend.zeros(2).device.type == "cuda"
+    finally:
+        vg.backend.set_torch_device("cpu")

@@ -1,8 +1,10 @@
 """nn.BatchNorm1d, nn.BatchNorm2d: agreement with torch over train/eval steps, gradient checks, properties, bad input."""
 
+import math
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import vglab as vg
 from vglab import nn
@@ -82,8 +84,11 @@ def test_batch_norm_matches_torch_over_train_and_eval_steps(backend, name, shape
        spatial=st.lists(st.integers(1, 4), min_size=0, max_size=2), momentum=st.sampled_from([0.1, 0.9, None]),
        seed=st.integers(0, 2**16))
 def test_batch_norm_matches_torch_on_random_sizes(backend, name, n, c, spatial, momentum, seed):
+    """With exactly two values per channel, x_hat = +-1 and the true dx is O(eps): a difference of
+    O(1) terms that rounding dominates in both libraries, so relative error says nothing there."""
     torch = pytest.importorskip("torch")
     shape = (n, c) + tuple(spatial[:1] if name == "BatchNorm1d" else (spatial + [2, 3])[:2])
+    assume(math.prod(shape) // c >= 3)
     layer = bn(backend, name, c, seed=seed, momentum=momentum)
     assert run_steps(torch, backend, layer, shape, ["train", "train", "eval"], seed=seed) < 1e-10
 

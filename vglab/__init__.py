@@ -10,7 +10,7 @@ torch tensors: ``vg.backend.use("torch")`` or ``model.to("torch")``.
 from . import backend, init, nn, optim, schedules, gradcheck, clip, data, models, train, diagnostics, plots, widgets
 from . import interop, exercises, book
 from .backend import manual_seed, set_default_dtype, get_default_dtype, to_numpy
-from .nn.module import no_grad
+from .nn.grad_mode import no_grad
 from .gradcheck import rel_error
 from .clip import clip_grad_norm_, clip_grad_value_
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import backend
-from .nn.module import no_grad
+from .nn.grad_mode import no_grad
 
 __all__ = ["rel_error", "numerical_gradient", "check_module", "GradcheckReport"]
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from . import backend
 from .data import Dataset, batches
-from .nn.module import Module, no_grad
+from .nn.grad_mode import no_grad
+from .nn.module import Module
 from ._checks import NonFiniteError, check_number
 
 __all__ = ["train", "History", "StepInfo", "Callback", "accuracy", "progress_bar"]

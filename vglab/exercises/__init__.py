@@ -92,7 +92,7 @@ def check(exercise_id: str, answer, **kwargs) -> str:
 def reference_settings():
     """Run a check as the book does: NumPy backend, float64, gradients on; vglab's generator state
     restored afterwards."""
-    from ..nn.module import enable_grad
+    from ..nn.grad_mode import enable_grad
     state = backend.rng().bit_generator.state
     try:
         with backend.using("numpy", dtype="float64"), enable_grad():

@@ -1,6 +1,7 @@
 """Layers, activations, containers and losses, with PyTorch's names and an explicit backward."""
 
-from .module import Parameter, Module, no_grad, enable_grad, is_grad_enabled
+from .grad_mode import no_grad, enable_grad, is_grad_enabled
+from .module import Parameter, Module
 from .sequential import Sequential
 from .linear import Linear, Flatten
 from .activations import Sigmoid, Tanh, ReLU, ELU, GELU, Softplus

@@ -27,8 +27,10 @@ def check_input(module: Module, name: str, x, shape=None, ndim=None):
     """Check a module's input against its parameters: shape, dtype, backend and device."""
     owner = type(module).__name__
     check_array(owner, name, x, shape=shape, ndim=ndim)
-    p = next((p for p in module._parameters.values() if p is not None), None)
-    if p is None:
+    for p in module._parameters.values():  # the module's first parameter (a loop: this runs every call)
+        if p is not None:
+            break
+    else:
         return x
     w = p.data
     # Cheap comparisons first; the full checks (with their messages) run only on a mismatch.

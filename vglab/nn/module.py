@@ -87,6 +87,9 @@ class Module:
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name, value):
+        if name == "_cache":  # set by every forward: nothing to register
+            object.__setattr__(self, name, value)
+            return
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
@@ -138,10 +141,11 @@ class Module:
                 object.__setattr__(self, "_dropped", True)
             object.__setattr__(self, "_undone", len(self._calls))
         object.__setattr__(self, "_cache", None)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, inputs, output)
-            if result is not None:
-                output = result
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, inputs, output)
+                if result is not None:
+                    output = result
         return output
 
     def forward(self, *inputs):
@@ -355,7 +359,7 @@ def _wrap_backward(backward):
             object.__setattr__(self, "_in_backward", False)
         object.__setattr__(self, "_undone", index)   # this call is done; an error leaves it pending
         object.__setattr__(self, "_backward_ran", True)
-        for hook in list(self._backward_hooks.values()):
+        for hook in list(self._backward_hooks.values()) if self._backward_hooks else ():
             as_tuple = grad_input if isinstance(grad_input, tuple) else (grad_input,)
             result = hook(self, as_tuple, grad_outputs)
             if result is not None:

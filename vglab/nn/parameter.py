@@ -26,7 +26,7 @@ class Parameter:
         """``grad += g`` (the first time ``grad = g``); nothing if frozen."""
         if not self.requires_grad:
             return
-        if tuple(g.shape) != self.shape:  # an internal error, never a reader's
+        if tuple(g.shape) != tuple(self.data.shape):  # an internal error, never a reader's
             raise RuntimeError(f"gradient of shape {tuple(g.shape)} for a parameter of shape {self.shape}")
         self.grad = g if self.grad is None else self.grad + g
 

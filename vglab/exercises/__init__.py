@@ -53,7 +53,7 @@ def registered() -> list[str]:
 
 
 def _load_all():
-    from . import ch00, ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09  # noqa: F401  (importing registers their checks)
+    from . import ch00, ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10  # noqa: F401  (importing registers their checks)
 
 
 class Verdict(str):

@@ -11,11 +11,14 @@ from .conv import Conv2d
 from .pool import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .residual import Residual
 from .norm import BatchNorm1d, BatchNorm2d
-
-__all__ = ["Parameter", "Module", "Sequential", "no_grad", "is_grad_enabled", "Linear", "Flatten",
-           "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "Softplus",
-           "MSELoss", "CrossEntropyLoss", "softmax", "log_softmax"]
-__all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Residual", "BatchNorm1d", "BatchNorm2d"]
 from .recurrent import RNN, LSTM, GRU, LastStep
 from .cells import RNNCell, LSTMCell, GRUCell
-__all__ += ["RNN", "LSTM", "GRU", "LastStep", "RNNCell", "LSTMCell", "GRUCell"]
+
+__all__ = [
+    "Parameter", "Module", "Sequential", "no_grad", "enable_grad", "is_grad_enabled",
+    "Linear", "Flatten", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Residual",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "Softplus",
+    "BatchNorm1d", "BatchNorm2d",
+    "RNN", "LSTM", "GRU", "LastStep", "RNNCell", "LSTMCell", "GRUCell",
+    "MSELoss", "CrossEntropyLoss", "softmax", "log_softmax",
+]

@@ -112,7 +112,8 @@ def _torch():
     try:
         import torch
     except ImportError as err:
-        raise ImportError("the torch backend needs PyTorch: pip install 'vglab[torch]'") from err
+        raise ImportError("the torch backend needs PyTorch: pip install torch "
+                          "(or, in a clone of vglab, pip install -e '.[torch]')") from err
     return torch
 
 

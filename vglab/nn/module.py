@@ -166,10 +166,6 @@ class Module:
                                "raise it for longer loops")
         return (self._undone or len(self._calls)) - 1  # all done: start again from the most recent
 
-    def _need_cache(self):
-        """The cache of the call being differentiated (inside ``backward``)."""
-        return self._cache
-
     def _check_grad(self, grad_output, like, shape=None, like_name: str = "output"):
         """Check that an upstream gradient has the backend, dtype and shape (default: ``like``'s)
         of the output it belongs to.

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import backend
 
-__all__ = ["check_array", "check_number", "check_choice", "check_finite", "same_backend", "fmt_shape",
+__all__ = ["check_array", "check_number", "check_choice", "check_finite", "same_backend", "alike", "fmt_shape",
            "NonFiniteError", "check_nonempty"]
 
 
@@ -136,6 +136,17 @@ def check_finite(owner: str, name: str, x, hint: str = ""):
         raise NonFiniteError(f"{owner} got non-finite values in {name}: {bad} of {math.prod(x.shape)} "
                          f"entries are NaN or infinite{hint}")
     return x
+
+
+def alike(x, like, shape=None) -> bool:
+    """Whether ``x`` has ``like``'s array type, dtype, device and ``shape`` (default: ``like``'s).
+
+    Only comparisons, no message: the fast path in front of the full checks above, which run
+    (and say what is wrong) only when this is False.
+    """
+    return (type(x) is type(like) and x.dtype == like.dtype
+            and tuple(x.shape) == (tuple(like.shape) if shape is None else tuple(shape))
+            and (type(like) is np.ndarray or x.device == like.device))
 
 
 def same_backend(owner: str, **arrays):

@@ -120,7 +120,7 @@ def _torch():
 def _current_namespace():
     if _state().name == "torch":
         return array_namespace(_torch().empty(0))
-    return array_namespace(np.empty(0))
+    return _NUMPY_NAMESPACE
 
 
 def current() -> tuple[str, str | None]:
@@ -158,7 +158,7 @@ def set_torch_device(device: str = "cpu") -> None:
     """
     global _torch_device
     if device != "cpu":
-        _torch().empty(0, device=device)   # an unknown or absent device fails here, clearly
+        _checked_backend("torch", device)   # an unknown or absent device fails here, clearly
     _torch_device = device
 
 

@@ -17,7 +17,7 @@ import math
 from typing import NamedTuple
 
 from .. import backend, init
-from .._checks import check_array, check_number, same_backend
+from .._checks import alike, check_array, check_number, same_backend
 from .module import Module, Parameter
 
 __all__ = ["Linear", "Flatten", "check_input"]
@@ -33,10 +33,8 @@ def check_input(module: Module, name: str, x, shape=None, ndim=None):
     else:
         return x
     w = p.data
-    # Cheap comparisons first; the full checks (with their messages) run only on a mismatch.
-    if type(x) is not type(w) or (backend.is_torch(x) and x.device != w.device):
+    if not alike(x, w, shape=x.shape):  # the full checks, with their messages, only on a mismatch
         same_backend(owner, **{name: x, "parameters": w})
-    if x.dtype != w.dtype:
         check_array(owner, name, x, dtype=w.dtype, dtype_source="the parameters' dtype")
     return x
 

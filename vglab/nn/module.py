@@ -38,10 +38,8 @@ import functools
 from collections import OrderedDict
 from typing import NamedTuple
 
-import numpy as np
-
 from .. import backend
-from .._checks import check_array, same_backend
+from .._checks import alike, check_array, same_backend
 from .grad_mode import _grad_enabled
 from .parameter import Parameter
 
@@ -113,9 +111,6 @@ class Module:
         self._buffers[name] = value
         object.__setattr__(self, name, value)
 
-    def _set_buffer(self, name: str, value) -> None:
-        self.register_buffer(name, value)
-
     # ------------------------------------------------------------ forward and backward
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -172,13 +167,11 @@ class Module:
 
         Cheap comparisons first; the full checks, with their messages, run only on a mismatch.
         """
-        shape = tuple(like.shape) if shape is None else shape
-        if (type(grad_output) is type(like) and grad_output.dtype == like.dtype
-                and tuple(grad_output.shape) == shape
-                and (type(like) is np.ndarray or grad_output.device == like.device)):
+        if alike(grad_output, like, shape):
             return grad_output
         owner = f"{type(self).__name__}.backward"
-        check_array(owner, "grad_output", grad_output, shape=shape, dtype=like.dtype)
+        check_array(owner, "grad_output", grad_output, shape=tuple(like.shape) if shape is None else shape,
+                    dtype=like.dtype)
         same_backend(owner, **{"grad_output": grad_output, like_name: like})
         return grad_output
 

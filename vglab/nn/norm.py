@@ -88,9 +88,9 @@ class _BatchNorm(Module):
     def reset_running_stats(self):
         if self.track_running_stats:
             like = self.running_mean
-            self._set_buffer("running_mean", backend.zeros(self.num_features, like=like))
-            self._set_buffer("running_var", backend.ones(self.num_features, like=like))
-            self._set_buffer("num_batches_tracked", backend.asarray(np.array(0, dtype=np.int64), like=like))
+            self.register_buffer("running_mean", backend.zeros(self.num_features, like=like))
+            self.register_buffer("running_var", backend.ones(self.num_features, like=like))
+            self.register_buffer("num_batches_tracked", backend.asarray(np.array(0, dtype=np.int64), like=like))
 
     def _check(self, x):
         raise NotImplementedError
@@ -132,8 +132,8 @@ class _BatchNorm(Module):
     def _update_running_stats(self, mean, unbiased_var):
         self.num_batches_tracked += 1                                  # () int64, in place as torch
         factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        self._set_buffer("running_mean", (1 - factor) * self.running_mean + factor * mean)
-        self._set_buffer("running_var", (1 - factor) * self.running_var + factor * unbiased_var)
+        self.register_buffer("running_mean", (1 - factor) * self.running_mean + factor * mean)
+        self.register_buffer("running_var", (1 - factor) * self.running_var + factor * unbiased_var)
 
     def backward(self, grad_output):
         xhat, inv_std, batch_stats = self._cache

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 
-from .._checks import check_array, check_number, same_backend
+from .._checks import alike, check_array, check_number, same_backend
 
 __all__ = ["Optimizer", "lerp"]
 
@@ -116,8 +116,7 @@ class Optimizer:
         The comparisons are cheap; the full checks (with their messages) run only on a mismatch.
         """
         g, theta = p.grad, p.data
-        if (type(g) is not type(theta) or g.shape != theta.shape or g.dtype != theta.dtype
-                or getattr(g, "device", None) != getattr(theta, "device", None)):
+        if not alike(g, theta):
             same_backend(owner, parameter=theta, gradient=g)
             check_array(owner, "the gradient", g, shape=p.shape, dtype=p.dtype,
                         dtype_source="the parameter's dtype")

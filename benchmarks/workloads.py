@@ -83,46 +83,16 @@ def chapter0(variant, device=None):
     return mlp(variant, device, depth=10, width=64, batch=64, activation="sigmoid")
 
 
-def _recurrent(kind, variant, device, T=50, N=32, I=64, H=64):
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((T, N, I)).astype(np.float32)
-    dout = rng.standard_normal((T, N, H)).astype(np.float32)
-    sync = _sync(variant, device)
-    if variant == "torch":
-        import torch
-        model = getattr(torch.nn, kind)(I, H).to(device or "cpu")
-        Xt, dt = torch.as_tensor(X, device=device), torch.as_tensor(dout, device=device)
-
-        def step():
-            out, _ = model(Xt)
-            out.backward(dt)
-            model.zero_grad(set_to_none=True)
-            sync()
-        return step
-    vg = _vglab(variant, device)
-    model = getattr(vg.nn, kind)(I, H)
-    Xv, dv = _array(variant, device, X), _array(variant, device, dout)
-
-    def step():
-        model(Xv)
-        model.backward(dv)
-        model.zero_grad()
-        sync()
-    return step
-
-
-def lstm(variant, device=None):
-    """One LSTM layer, T=50, N=32, I=H=64, the outputs' gradient given."""
-    return _recurrent("LSTM", variant, device)
-
-
-def gru(variant, device=None):
-    """One GRU layer, T=50, N=32, I=H=64, the outputs' gradient given."""
-    return _recurrent("GRU", variant, device)
+def _first(output):
+    """A layer's output; for a recurrent layer's ``(out, h_n)``, ``out``."""
+    return output[0] if isinstance(output, tuple) else output
 
 
 def _layer(variant, device, make_vglab, make_torch, x_shape, train=True):
-    """Forward and backward of one layer with a fixed upstream gradient of its output's shape."""
+    """Forward and backward of one layer with a fixed upstream gradient of its (first) output.
+
+    Both sides compute the gradient with respect to the input too (vglab's backward always does).
+    """
     rng = np.random.default_rng(0)
     X = rng.standard_normal(x_shape).astype(np.float32)
     sync = _sync(variant, device)
@@ -130,10 +100,11 @@ def _layer(variant, device, make_vglab, make_torch, x_shape, train=True):
         import torch
         layer = make_torch(torch).to(device or "cpu").train(train)
         Xt = torch.as_tensor(X, device=device).requires_grad_()
-        g = torch.as_tensor(rng.standard_normal(tuple(layer(Xt).shape)).astype(np.float32), device=device)
+        shape = tuple(_first(layer(Xt)).shape)
+        g = torch.as_tensor(rng.standard_normal(shape).astype(np.float32), device=device)
 
         def step():
-            layer(Xt).backward(g)
+            _first(layer(Xt)).backward(g)
             layer.zero_grad(set_to_none=True)
             Xt.grad = None
             sync()
@@ -142,7 +113,7 @@ def _layer(variant, device, make_vglab, make_torch, x_shape, train=True):
     layer = make_vglab(vg).train(train)
     Xv = _array(variant, device, X)
     with vg.no_grad():
-        shape = tuple(layer(Xv).shape)
+        shape = tuple(_first(layer(Xv)).shape)
     g = _array(variant, device, rng.standard_normal(shape).astype(np.float32))
 
     def step():
@@ -163,6 +134,16 @@ def batchnorm(variant, device=None):
     """BatchNorm1d over (256, 512) in training mode."""
     return _layer(variant, device, lambda vg: vg.nn.BatchNorm1d(512),
                   lambda torch: torch.nn.BatchNorm1d(512), (256, 512))
+
+
+def lstm(variant, device=None):
+    """One LSTM layer, T=50, N=32, I=H=64, the outputs' gradient given."""
+    return _layer(variant, device, lambda vg: vg.nn.LSTM(64, 64), lambda torch: torch.nn.LSTM(64, 64), (50, 32, 64))
+
+
+def gru(variant, device=None):
+    """One GRU layer, T=50, N=32, I=H=64, the outputs' gradient given."""
+    return _layer(variant, device, lambda vg: vg.nn.GRU(64, 64), lambda torch: torch.nn.GRU(64, 64), (50, 32, 64))
 
 
 def adam(variant, device=None, sizes=((1000, 500), (500,), (500, 1000), (1000,))):

@@ -7,12 +7,16 @@ pybtex formatting style ``vglab`` (the ``plain`` entries, sorted by author and y
 are the first author's last name (with "and" for two authors, "et al." for more) and the year,
 with a letter when two entries would otherwise share a label (He et al. 2016a, 2016b).
 Citations in the text take round brackets: ``author_year_round`` is sphinxcontrib-bibtex's
-``author_year`` with ( ) for [ ]. Configured in _config.yml: ``bibtex_default_style: vglab``,
+``author_year`` with ( ) for [ ], and its year carries the same letter as the entry's label, so
+the two papers a reader finds as 2016a and 2016b in the bibliography are cited as
+"(He et al., 2016a)" and "(He et al., 2016b)", not both as "(He et al., 2016)". Configured in _config.yml: ``bibtex_default_style: vglab``,
 ``bibtex_reference_style: author_year_round``.
 """
 
 from __future__ import annotations
 
+import copy
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -20,9 +24,11 @@ from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.labels import BaseLabelStyle
+from pybtex.style.template import Node
 from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
 from sphinxcontrib.bibtex.style.referencing import BracketStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+from sphinxcontrib.bibtex.style.template import node, year
 
 
 def _last_name(person) -> str:
@@ -61,6 +67,27 @@ class Style(PlainStyle):
     default_sorting_style = "author_year_title"
 
 
+@node
+def year_with_letter(children, data) -> Text:
+    """The entry's year and the letter its bibliography label adds: "2016a" for "He et al. 2016a"."""
+    assert not children
+    text = year.format_data(data)
+    label = data["formatted_entry"].label
+    letter = re.fullmatch(rf".* {re.escape(str(text))}([a-z])", label)
+    return Text(text, letter.group(1)) if letter else text
+
+
+def with_lettered_years(template):
+    """A copy of ``template`` (a pybtex template tree) with each ``year`` node a ``year_with_letter``."""
+    if template is year:
+        return year_with_letter
+    if not isinstance(template, Node):
+        return template                               # a plain string or Text
+    new = copy.copy(template)                         # the shared nodes themselves stay as they are
+    new.children = [with_lettered_years(child) for child in template.children]
+    return new
+
+
 def _round() -> BracketStyle:
     return BracketStyle(left="(", right=")")
 
@@ -74,6 +101,10 @@ class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
     bracket_author: BracketStyle = field(default_factory=_round)
     bracket_label: BracketStyle = field(default_factory=_round)
     bracket_year: BracketStyle = field(default_factory=_round)
+
+    def inner(self, role_name: str) -> Node:
+        """The year in every citation form takes the label's letter: (He et al., 2016a)."""
+        return with_lettered_years(super().inner(role_name))
 
 
 def setup(app):

@@ -480,6 +480,11 @@ def test_named_modules_lists_a_shared_module_once_as_torch(torch):
     assert len(list(model.children())) == len(list(ref.children())) == 3
     assert list(model.state_dict()) == list(ref.state_dict())
     assert len(model) == 4 and [m for m in model][2] is lin
+    # modules() and parameters() skip building names (they run every step): same order as torch's
+    assert [type(m).__name__ for m in model.modules()] == [type(m).__name__ for m in ref.modules()]
+    assert [m for m in model.modules()] == [m for _, m in model.named_modules()]
+    assert [p for p in model.parameters()] == [p for _, p in model.named_parameters()]
+    assert [tuple(p.shape) for p in model.parameters()] == [tuple(p.shape) for p in ref.parameters()]
 
 
 @settings(max_examples=25)

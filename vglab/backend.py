@@ -71,6 +71,8 @@ def namespace(*arrays):
 
     Raises ``TypeError`` when NumPy arrays and torch tensors are mixed, naming both.
     """
+    if len(arrays) == 1 and type(arrays[0]) is np.ndarray:  # the commonest call, answered first
+        return _NUMPY_NAMESPACE
     arrays = [a for a in arrays if a is not None and not isinstance(a, (int, float, bool))]
     if not arrays:
         return _current_namespace()

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+
 from .. import backend
 from .._checks import check_array, check_choice, check_number
 from .module import Module
@@ -28,10 +30,17 @@ __all__ = ["Sigmoid", "Tanh", "ReLU", "ELU", "GELU", "Softplus", "sigmoid"]
 
 
 def sigmoid(z):
-    """$1/(1+e^{-z})$ without overflow for large $|z|$: uses $e^{-|z|} \\le 1$ only."""
+    """$1/(1+e^{-z})$ as torch computes it, in four passes over memory.
+
+    For $z$ below about $-88$ (float32) or $-709$ (float64) $e^{-z}$ overflows to infinity and
+    the result is $1/(1+\\infty) = 0$, as torch's (the true value is at most a subnormal
+    number there): the overflow is expected, so it is not reported.
+    """
     xp = backend.namespace(z)
-    e = xp.exp(-xp.abs(z))
-    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    with np.errstate(over="ignore"):
+        e = xp.exp(-z)           # a new array we own: the rest is in place
+    e += 1
+    return xp.reciprocal(e, out=e)
 
 
 class _OutputCache(NamedTuple):
@@ -72,11 +81,9 @@ class Tanh(Module):
     def backward(self, grad_output):
         t = self._cache.out
         self._check_grad(grad_output, t)
-        d = t * t                  # tanh' = 1 - t^2, built in one new array
-        d *= -1
-        d += 1
-        d *= grad_output
-        return d
+        d = grad_output * t        # g (1 - t^2) = g - (g t) t: three passes, one new array
+        d *= t
+        return backend.namespace(d).subtract(grad_output, d, out=d)
 
 
 class ReLU(Module):

@@ -17,7 +17,7 @@ import math
 from typing import NamedTuple
 
 from .. import backend, init
-from .._checks import alike, check_array, check_number, same_backend
+from .._checks import _check_shape, alike, check_array, check_number, same_backend
 from .module import Module, Parameter
 
 __all__ = ["Linear", "Flatten", "check_input"]
@@ -26,14 +26,18 @@ __all__ = ["Linear", "Flatten", "check_input"]
 def check_input(module: Module, name: str, x, shape=None, ndim=None):
     """Check a module's input against its parameters: shape, dtype, backend and device."""
     owner = type(module).__name__
-    check_array(owner, name, x, shape=shape, ndim=ndim)
     for p in module._parameters.values():  # the module's first parameter (a loop: this runs every call)
         if p is not None:
             break
     else:
-        return x
+        return check_array(owner, name, x, shape=shape, ndim=ndim)
     w = p.data
-    if not alike(x, w, shape=x.shape):  # the full checks, with their messages, only on a mismatch
+    if ndim is None and type(x) is type(w) and alike(x, w, shape=x.shape):  # fast path: an array like the parameters
+        if shape is not None:
+            _check_shape(owner, name, tuple(x.shape), tuple(shape))
+        return x
+    check_array(owner, name, x, shape=shape, ndim=ndim)  # the full checks, with their messages
+    if not alike(x, w, shape=x.shape):
         same_backend(owner, **{name: x, "parameters": w})
         check_array(owner, name, x, dtype=w.dtype, dtype_source="the parameters' dtype")
     return x
@@ -75,8 +79,7 @@ class Linear(Module):
         dy = grad_output.reshape(-1, self.out_features)      # (M, out)
         self.weight.accumulate(dy.T @ x.reshape(-1, self.in_features))  # (out, in)
         if self.bias is not None:
-            xp = backend.namespace(dy)
-            self.bias.accumulate(xp.sum(dy, axis=0))          # (out,)
+            self.bias.accumulate(dy.sum(axis=0))              # (out,)
         return grad_output @ self.weight.data                 # (*, in)
 
     def extra_repr(self):

@@ -202,7 +202,14 @@ class Module:
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name, remove_duplicate, _seen)
 
     def modules(self):
-        return (m for _, m in self.named_modules())
+        """Every module once, in ``named_modules``' order, without building the names (it runs every step)."""
+        seen, stack = set(), [self]
+        while stack:
+            module = stack.pop()
+            if id(module) not in seen:
+                seen.add(id(module))
+                yield module
+                stack.extend(reversed(module._modules.values()))
 
     def named_children(self):
         seen = set()
@@ -229,7 +236,13 @@ class Module:
             yield (f"{prefix}.{name}" if prefix else name), p
 
     def parameters(self):
-        return (p for _, p in self.named_parameters())
+        """Every parameter once, in ``named_parameters``' order (without the names: zero_grad runs every step)."""
+        seen = set()
+        for module in self.modules():
+            for p in module._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
 
     def named_buffers(self):
         return self._named_members("_buffers")

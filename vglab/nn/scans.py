@@ -14,24 +14,28 @@ Backward (backpropagation through time, Werbos 1990) walks the steps in reverse.
 gradient $\partial L/\partial h_t$ is the direct one (``dhs[t]``) plus the one from step $t+1$;
 the LSTM's cell path adds $\partial L/\partial c_t = \partial L/\partial c_{t+1} \odot f_{t+1} +
 \partial L/\partial h_t \odot o_t \odot (1 - \tanh^2 c_t)$: no squashing derivative, hence its long memory.
-Everything that does not depend on the recurrence (the gates' derivatives) is computed for all
-steps at once before the loop; the loop does a handful of array operations (in place where it
-can: fewer fresh arrays is faster at these sizes) and one product with a contiguous $W_{hh}^\top$.
+The LSTM and GRU keep each step's gates gate-major, (G, N, H) with every gate's (N, H) contiguous
+(one product ``h @ w`` with ``w`` (G, H, H) writes them so), and write their results into arrays
+allocated once per sequence: NumPy's per-call overhead and fresh arrays, not the arithmetic, are
+what a step of these sizes costs. The gates' gradients are written in torch's layout (T, N, G*H),
+for one product per weight after the loop.
 
 Shapes: T steps, N batch, H hidden, G gates (1, 4, 3). The functions work in *processing order*
-(the caller flips time for a reverse direction). ``xg`` (T, N, G*H), which a float32 forward scales in
-place (callers pass a fresh array); states (N, H).
-In float32 the sigmoid is $\frac12 \tanh(x/2) + \frac12$ (one tanh for all gates, the halving folded
-into the weights: faster); in float64 it is ``activations.sigmoid``, exact to the last bit.
+(the caller flips time for a reverse direction); ``xg`` (T, N, G*H) is read, not changed; states (N, H).
+In float32 the sigmoid is $\frac12 \tanh(a/2) + \frac12$ (one tanh for all of a step's gates: faster);
+in float64 it is ``activations.sigmoid``, exact to the last bit.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import NamedTuple
 
 import numpy as np
 
 from .. import backend
+from ._windows import matmul
 from .activations import sigmoid
 
 __all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward",
@@ -46,17 +50,68 @@ def _fast(x) -> bool:
     return backend.dtype_name(x.dtype) == "float32"
 
 
-def _row_scale(xp, like, scales, hidden):
-    """(G*H,) vector repeating ``scales[k]`` over gate k's H rows."""
-    return xp.asarray(np.repeat(np.asarray(scales, dtype=float), hidden), dtype=like.dtype,
-                      device=backend.device_of(like))
-
-
-def _transposed(xp, w, scale=None):
-    r"""$W^\top$ (rows scaled first) as a C-contiguous array: a faster product with a small batch."""
+def _transposed(xp, w):
+    r"""$W^\top$ as a C-contiguous array: a faster product with a small batch."""
     out = xp.zeros((w.shape[1], w.shape[0]), dtype=w.dtype, device=backend.device_of(w))
-    out[...] = (w if scale is None else w * scale[:, None]).T
+    out[...] = w.T
     return out
+
+
+def _per_gate(xp, w, gates):
+    r"""(G*H, H) -> (G, H, H) holding each gate's $W^\top$, C-contiguous: ``h @ w`` is then (G, N, H)."""
+    H = w.shape[1]
+    out = xp.zeros((gates, H, H), dtype=w.dtype, device=backend.device_of(w))
+    out[...] = xp.permute_dims(xp.reshape(w, (gates, H, H)), (0, 2, 1))
+    return out
+
+
+#: NumPy arrays kept from earlier calls, one per name (see ``_empty``)
+_spare = {}
+_spare_lock = threading.Lock()
+
+
+def _refs(a) -> int:
+    return sys.getrefcount(a)
+
+
+def _free_refs() -> int:
+    """What ``_refs`` counts for an array held only by a dict and one local name, as in ``_empty``."""
+    held = {"a": np.empty(0)}
+    a = held["a"]
+    return _refs(a)
+
+
+_FREE = _free_refs()
+
+
+def _empty(xp, shape, like, name=None):
+    """An uninitialised array of ``like``'s dtype and device: every element is written before it is read.
+
+    With a ``name``, a NumPy array of the same shape and dtype from an earlier call is reused when
+    nothing references it any more (a view, a cache or a caller's ``out`` holds a reference):
+    a fresh (T, N, 4H) float32 array costs ~400 page faults, more time than the arithmetic that fills it.
+    """
+    if name is None or type(like) is not np.ndarray:
+        return xp.empty(shape, dtype=like.dtype, device=backend.device_of(like))
+    with _spare_lock:
+        a = _spare.get(name)
+        if a is None or _refs(a) > _FREE or a.shape != tuple(shape) or a.dtype != like.dtype:
+            a = _spare[name] = np.empty(shape, dtype=like.dtype)     # in use (or another size): a new one
+    return a
+
+
+def _gate_constant(xp, values, shape, like):
+    """(G, *shape): ``values[k]`` everywhere in gate k."""
+    out = xp.zeros((len(values), *shape), dtype=like.dtype, device=backend.device_of(like))
+    for k, v in enumerate(values):
+        out[k] = v
+    return out
+
+
+def _sigmoid_grad(xp, s, out):
+    r"""$\sigma'(a) = s (1 - s)$ from $s = \sigma(a)$, written as $s - s^2$ into ``out``."""
+    xp.multiply(s, s, out=out)
+    return xp.subtract(s, out, out=out)
 
 
 class Grads(NamedTuple):
@@ -120,156 +175,157 @@ def rnn_backward(dhs, dh, scan, w_hh):
 class LSTMScan(NamedTuple):
     h_prev: object  # (T, N, H)
     c_prev: object  # (T, N, H)
-    gates: object   # (T, N, 4, H) activated i, f, g, o
+    gates: object   # (T, 4, N, H) activated i, f, g, o: each step's (4, N, H) is contiguous
     tanh_c: object  # (T, N, H) tanh(c_t)
 
 
 def lstm_forward(xg, h, c, w_hh):
     """One LSTM layer and direction; both biases folded into ``xg``. Returns (hs, h_T, c_T, cache)."""
     xp = backend.namespace(xg, h, c, w_hh)
-    N, H = h.shape
+    T, (N, H) = xg.shape[0], h.shape
+    w = _per_gate(xp, w_hh, 4)                                  # (4, H, H): W_hh^T of each gate
+    xg = xp.permute_dims(xp.reshape(xg, (T, N, 4, H)), (0, 2, 1, 3))   # (T, 4, N, H), a view
+    gates = _empty(xp, (T, 4, N, H), xg, "lstm gates")
+    hs, cs = _empty(xp, (T + 1, N, H), xg, "lstm h"), _empty(xp, (T + 1, N, H), xg, "lstm c")
+    tcs = _empty(xp, (T, N, H), xg, "lstm tanh c")
+    hs[0], cs[0] = h, c
     fast = _fast(xg)
-    if fast:  # sigma(a) = tanh(a/2)/2 + 1/2: halve the i, f, o rows of both projections once
-        scale = _row_scale(xp, xg, (0.5, 0.5, 1.0, 0.5), H)          # (4H,)
-        xg *= scale                                                   # in place: xg is ours
-        w = _transposed(xp, w_hh, scale)
-        # s = tanh(a) * scale + shift, full size (N, 4, H): a broadcast (4, 1) operand is slower
-        g_scale = xp.reshape(scale, (1, 4, H)) + xp.zeros((N, 4, H), dtype=xg.dtype, device=backend.device_of(xg))
-        g_shift = xp.where(g_scale < 1, g_scale, xp.zeros_like(g_scale))       # 1/2 for i, f, o; 0 for g
-    else:
-        w = _transposed(xp, w_hh)                                     # (H, 4H)
-    hs, cs, gs, tcs = [h], [c], [], []
-    for t in range(xg.shape[0]):
-        a = h @ w
-        a += xg[t]
-        a = xp.reshape(a, (N, 4, H))
+    if fast:  # sigma(a) = tanh(a/2)/2 + 1/2 for i, f, o; full-size factors: a broadcast one is slower
+        half = _gate_constant(xp, (0.5, 0.5, 1.0, 0.5), (N, H), xg)   # (4, N, H)
+        shift = _gate_constant(xp, (0.5, 0.5, 0.0, 0.5), (N, H), xg)
+    for t in range(T):
+        s = gates[t]                                 # (4, N, H): pre-activations, then gates
+        matmul(hs[t], w, out=s)
+        s += xg[t]                                   # h_{t-1} W_hh^T + x_t W_ih^T + b
         if fast:
-            g = xp.tanh(a)                           # sigma, sigma, tanh, sigma in one tanh
-            g *= g_scale
-            g += g_shift
+            s *= half
+            xp.tanh(s, out=s)                        # sigma, sigma, tanh, sigma in one tanh
+            s *= half
+            s += shift
         else:
-            g = sigmoid(a)                           # (N, 4, H)
-            g[:, 2] = xp.tanh(a[:, 2])
-        c = g[:, 1] * c
-        c += g[:, 0] * g[:, 2]                       # f*c + i*g
-        tc = xp.tanh(c)
-        h = g[:, 3] * tc                             # o*tanh(c)
-        hs.append(h)
-        cs.append(c)
-        gs.append(g)
-        tcs.append(tc)
-    (hs, h_prev), (_, c_prev) = _states(xp, hs), _states(xp, cs)   # (T, N, H)
-    return hs, h, c, LSTMScan(h_prev, c_prev, xp.stack(gs), xp.stack(tcs))
+            s[:2] = sigmoid(s[:2])
+            s[3] = sigmoid(s[3])
+            xp.tanh(s[2], out=s[2])
+        i, f, g, o = s
+        c = xp.multiply(f, cs[t], out=cs[t + 1])
+        c += i * g                                   # c_t = f c_{t-1} + i g
+        xp.tanh(c, out=tcs[t])
+        xp.multiply(o, tcs[t], out=hs[t + 1])        # h_t = o tanh(c_t)
+    return hs[1:], hs[T], cs[T], LSTMScan(hs[:-1], cs[:-1], gates, tcs)
 
 
 def lstm_backward(dhs, dh, dc, scan, w_hh):
     """BPTT through one LSTM layer; ``dh``, ``dc`` (N, H) are the gradients of the last state."""
     xp = backend.namespace(dhs, dh, dc, w_hh)
     T, N, H = dhs.shape
-    g, tc = scan.gates, scan.tanh_c
-    i, f, gg, o = g[:, :, 0], g[:, :, 1], g[:, :, 2], g[:, :, 3]
-    # d(pre-activation)/d(c_t) for i, f, g and d(pre-activation)/d(h_t) for o, all steps at once;
-    # the loop multiplies it in place by dL/dc_t and dL/dh_t, so it becomes the gates' gradient
-    da_all = 1 - g
-    da_all *= g                                      # (T, N, 4, H): s(1 - s), right for i, f, o
-    da_all[:, :, 2] = 1 - gg * gg                    # tanh' for g
-    da_all[:, :, 0] *= gg
-    da_all[:, :, 1] *= scan.c_prev
-    da_all[:, :, 2] *= i
-    da_all[:, :, 3] *= tc                            # (in place: fewer fresh (T, N, H) arrays)
+    gates, tc, c_prev = scan.gates, scan.tanh_c, scan.c_prev
+    f = gates[:, 1]                                  # (T, N, H) forget gates
     through = tc * tc
-    through *= -1
+    xp.negative(through, out=through)
     through += 1
-    through *= o                                     # (T, N, H): o (1 - tanh^2 c), dc_t/dh_t
-    dh_total, dc_total = [], []
+    through *= gates[:, 3]                           # (T, N, H): o (1 - tanh^2 c), dc_t/dh_t
+    da_all = _empty(xp, (T, N, 4 * H), dhs, "lstm da")          # the gates' gradient, torch's layout
+    da4 = xp.permute_dims(xp.reshape(da_all, (T, N, 4, H)), (0, 2, 1, 3))   # (T, 4, N, H), a view
+    dh_total, dc_total = _empty(xp, (T, N, H), dhs, "lstm dh"), _empty(xp, (T, N, H), dhs, "lstm dc")
+    d = _empty(xp, (4, N, H), dhs)                   # one step's local derivatives, then more
+    one = _gate_constant(xp, (1.0,), (N, H), dhs)[0]
     for t in reversed(range(T)):
-        dh = dh + dhs[t]                             # total dL/dh_t
+        dh = xp.add(dh, dhs[t], out=dh_total[t])    # total dL/dh_t
         dc = dc + dh * through[t]                    # total dL/dc_t
-        da = da_all[t]                               # (N, 4, H)
-        da[:, :3] *= dc[:, None, :]
-        da[:, 3] *= dh
-        dh_total.append(dh)
-        dc_total.append(dc)
+        dc_total[t] = dc
+        i, _, g, _ = s = gates[t]                    # (4, N, H) activated gates
+        xp.multiply(s, s, out=d)
+        xp.subtract(s, d, out=d)                     # s (1 - s): sigma' of i, f, o
+        xp.multiply(g, g, out=d[2])
+        xp.subtract(one, d[2], out=d[2])             # 1 - g^2: tanh' of g
+        d[:3] *= dc                                  # i, f, g act through c_t,
+        d[3] *= dh                                   # o through h_t
+        da = da4[t]                                  # (4, N, H) view of (N, 4H)
+        xp.multiply(d[0], g, out=da[0])              # dc_t/di = g
+        xp.multiply(d[1], c_prev[t], out=da[1])      # dc_t/df = c_{t-1}
+        xp.multiply(d[2], i, out=da[2])              # dc_t/dg = i
+        xp.multiply(d[3], tc[t], out=da[3])          # dh_t/do = tanh c_t
         dc = dc * f[t]                               # to c_{t-1}
-        dh = xp.reshape(da, (N, 4 * H)) @ w_hh       # to h_{t-1}
-    da_all = xp.reshape(da_all, (T, N, 4 * H))
-    return Grads(da_all, da_all, dh, dc, _reversed_stack(xp, dh_total), _reversed_stack(xp, dc_total))
+        dh = da_all[t] @ w_hh                        # to h_{t-1}
+    return Grads(da_all, da_all, dh, dc, dh_total, dc_total)
 
 
 # ----------------------------------------------------------------- GRU
 
 class GRUScan(NamedTuple):
     h_prev: object  # (T, N, H)
-    rz: object      # (T, N, 2, H) reset and update gates
+    rz: object      # (T, 2, N, H) reset and update gates
     n: object       # (T, N, H) candidate state
-    hn: object      # (T, N, H) h_{t-1} W_hn^T + b_hn, the part the reset gate scales
+    hg: object      # (T, 3, N, H) h_{t-1} W_hh^T + b_hh per gate; the reset gate scales the last, hn
 
 
 def gru_forward(xg, h, w_hh, b_hh):
     r"""One GRU layer and direction; ``xg`` holds $x W_{ih}^\top + b_{ih}$ only. Returns (hs, h_T, cache)."""
     xp = backend.namespace(xg, h, w_hh, b_hh)
-    N, H = h.shape
+    T, (N, H) = xg.shape[0], h.shape
+    w = _per_gate(xp, w_hh, 3)                                  # (3, H, H): W_hh^T of each gate
+    xg = xp.permute_dims(xp.reshape(xg, (T, N, 3, H)), (0, 2, 1, 3))   # (T, 3, N, H), a view
+    hgs, rzs = _empty(xp, (T, 3, N, H), xg, "gru hg"), _empty(xp, (T, 2, N, H), xg, "gru rz")
+    hs, ns = _empty(xp, (T + 1, N, H), xg, "gru h"), _empty(xp, (T, N, H), xg, "gru n")
+    hs[0] = h
+    if b_hh is not None:  # full size (3, N, H): a broadcast operand is slower
+        b = xp.zeros((3, N, H), dtype=xg.dtype, device=backend.device_of(xg))
+        b += xp.reshape(b_hh, (3, 1, H))
     fast = _fast(xg)
-    if fast:  # sigma(a) = tanh(a/2)/2 + 1/2: halve the r, z rows of both projections once
-        scale = _row_scale(xp, xg, (0.5, 0.5, 1.0), H)                # (3H,)
-        xg *= scale                                                   # in place: xg is ours
-        w = _transposed(xp, w_hh, scale)
-        b_hh = None if b_hh is None else b_hh * scale
-    else:
-        w = _transposed(xp, w_hh)                                     # (H, 3H)
-    hs, rzs, ns, hns = [h], [], [], []
-    for t in range(xg.shape[0]):
-        hg = h @ w
+    for t in range(T):
+        hg = hgs[t]                                  # (3, N, H)
+        matmul(hs[t], w, out=hg)
         if b_hh is not None:
-            hg += b_hh
-        hg, x3 = xp.reshape(hg, (N, 3, H)), xp.reshape(xg[t], (N, 3, H))
-        rz = x3[:, :2] + hg[:, :2]                   # (N, 2, H)
-        if fast:
-            rz = xp.tanh(rz)
+            hg += b                                  # h_{t-1} W_hh^T + b_hh
+        rz = xp.add(xg[t, :2], hg[:2], out=rzs[t])  # (2, N, H) pre-activations of r and z
+        if fast:                                     # sigma(a) = tanh(a/2)/2 + 1/2
+            rz *= 0.5
+            xp.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
         else:
-            rz = sigmoid(rz)
-        n = rz[:, 0] * hg[:, 2]
-        n += x3[:, 2]
-        n = xp.tanh(n)                               # tanh(x W_in + b_in + r (h W_hn + b_hn))
-        h = h - n
-        h *= rz[:, 1]
+            rz[...] = sigmoid(rz)
+        r, z = rz
+        n = xp.multiply(r, hg[2], out=ns[t])
+        n += xg[t, 2]
+        xp.tanh(n, out=n)                            # tanh(x W_in + b_in + r (h W_hn + b_hn))
+        h = xp.subtract(hs[t], n, out=hs[t + 1])
+        h *= z
         h += n                                       # (1 - z) n + z h
-        hs.append(h)
-        rzs.append(rz)
-        ns.append(n)
-        hns.append(hg[:, 2])
-    hs, h_prev = _states(xp, hs)
-    return hs, h, GRUScan(h_prev, xp.stack(rzs), xp.stack(ns), xp.stack(hns))
+    return hs[1:], hs[T], GRUScan(hs[:-1], rzs, ns, hgs)
 
 
 def gru_backward(dhs, dh, scan, w_hh):
     r"""BPTT through one GRU layer: $\partial L/\partial h_{t-1} = \delta_{hg} W_{hh} + (\partial L/\partial h_t) \odot z$."""
     xp = backend.namespace(dhs, dh, w_hh)
     T, N, H = dhs.shape
-    r, z, n = scan.rz[:, :, 0], scan.rz[:, :, 1], scan.n
-    # d(pre-activations)/d(h_t) for r, z, n, all steps at once
+    r, z, n, hn = scan.rz[:, 0], scan.rz[:, 1], scan.n, scan.hg[:, 2]   # (T, N, H)
+    # d(pre-activations)/d(h_t) for r, z, n, all steps at once, one (T, N, H) array at a time
     one_z = 1 - z
-    a_n = 1 - n * n
+    a_n = n * n
+    xp.negative(a_n, out=a_n)
+    a_n += 1
     a_n *= one_z                                     # (1 - z)(1 - n^2)
     a_z = scan.h_prev - n
     a_z *= z
     a_z *= one_z                                     # (h_{t-1} - n) z (1 - z)
-    a_r = a_n * scan.hn
+    a_r = a_n * hn
     a_r *= r
     a_r *= 1 - r                                     # (1 - z)(1 - n^2) hn r (1 - r)
-    dhg_all = xp.stack([a_r, a_z, a_n * r], axis=2)  # (T, N, 3, H): the reset gate scales hn
-    dh_total = []
+    a_hn = a_n * r                                   # the reset gate scales h W_hn^T + b_hn
+    dxg_all = _empty(xp, (T, N, 3 * H), dhs, "gru dxg")   # gradient of x W_ih^T + b_ih, torch's layout
+    dhg_all = _empty(xp, (T, N, 3 * H), dhs, "gru dhg")   # gradient of h W_hh^T + b_hh
+    dx4, dg4 = (xp.permute_dims(xp.reshape(a, (T, N, 3, H)), (0, 2, 1, 3)) for a in (dxg_all, dhg_all))
+    dh_total = _empty(xp, (T, N, H), dhs, "gru dh")
     for t in reversed(range(T)):
-        dh = dh + dhs[t]                             # total dL/dh_t
-        dhg = dhg_all[t]
-        dhg *= dh[:, None, :]                        # (N, 3, H): now the gradient of h W_hh^T + b_hh
-        dh_total.append(dh)
-        dh_prev = xp.reshape(dhg, (N, 3 * H)) @ w_hh
+        dh = xp.add(dh, dhs[t], out=dh_total[t])    # total dL/dh_t
+        dx, dg = dx4[t], dg4[t]                      # (3, N, H) views of (N, 3H)
+        xp.multiply(a_r[t], dh, out=dx[0])
+        xp.multiply(a_z[t], dh, out=dx[1])
+        xp.multiply(a_n[t], dh, out=dx[2])
+        dg[:2] = dx[:2]                              # r and z: the same gradient for both projections
+        xp.multiply(a_hn[t], dh, out=dg[2])
+        dh_prev = dhg_all[t] @ w_hh
         dh_prev += dh * z[t]
         dh = dh_prev
-    dh_all = _reversed_stack(xp, dh_total)           # (T, N, H)
-    dxg = xp.asarray(dhg_all, copy=True)             # r and z: the same gradient for both projections
-    dxg[:, :, 2] = a_n * dh_all                      # n: the input projection is not scaled by r
-    return Grads(xp.reshape(dxg, (T, N, 3 * H)), xp.reshape(dhg_all, (T, N, 3 * H)), dh, None, dh_all, None)
+    return Grads(dxg_all, dhg_all, dh, None, dh_total, None)

@@ -142,6 +142,40 @@ def test_equals_torch(backend, case, torch):
     assert all(vg.backend.is_torch(p.data) == (backend == "torch") for p in ours)
 
 
+# shapes around the block size of optim.blocks: several blocks, a short last block, rows longer
+# than a block, a 0-d parameter and a transposed (not C-contiguous) one
+BLOCK_SHAPES = [(optim.optimizer.BLOCK + 7,), (3 * optim.optimizer.BLOCK // 40 + 1, 40),
+                (2, optim.optimizer.BLOCK + 3), (), (4, 5)]
+
+
+@pytest.mark.parametrize("backend", backends)
+@pytest.mark.parametrize("name, hp", [("Adam", dict(lr=0.01)), ("Adam", dict(lr=0.01, amsgrad=True)),
+                                      ("AdamW", dict(lr=0.01, weight_decay=0.1))])
+def test_blocked_updates_equal_torch(backend, name, hp, torch):
+    """Adam updates NumPy arrays block by block: any shape and layout still gives torch's numbers."""
+    ours, theirs = make_params(backend, shapes=BLOCK_SHAPES)
+    w = ours[-1].data                                        # the same values in column-major layout
+    ours[-1].data = w.T.contiguous().T if backend == "torch" else np.asfortranarray(w)
+    run_pair(getattr(optim, name)(ours, **hp), getattr(torch.optim, name)(theirs, **hp), ours, theirs,
+             gradients(steps=3, shapes=BLOCK_SHAPES))
+
+
+def test_a_loaded_state_dict_does_not_change_when_training_goes_on():
+    p = Parameter(np.ones(3))
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = np.ones(3)
+    opt.step()
+    saved = opt.state_dict()
+    m = saved["state"][0]["exp_avg"].copy()
+    other = optim.Adam([p], lr=0.1)
+    other.load_state_dict(saved)
+    for _ in range(3):
+        p.grad = np.ones(3)
+        other.step()
+    np.testing.assert_array_equal(saved["state"][0]["exp_avg"], m)
+    assert not np.array_equal(other.state[p]["exp_avg"], m)
+
+
 def test_grids_cover_every_option(torch):
     """Every hyper-parameter of every optimiser takes a non-default value somewhere in its grid."""
     for name in NAMES:

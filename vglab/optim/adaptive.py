@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from .. import backend
 from .._checks import check_number
-from .optimizer import Optimizer, lerp
+from .optimizer import Optimizer, blocks, lerp, lerp_
 
 __all__ = ["Adagrad", "RMSprop", "Adam", "AdamW"]
 
@@ -165,21 +165,46 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         decoupled = group["decoupled_weight_decay"]
         g = _gradient(theta, g, group, decoupled)
-        if decoupled and group["weight_decay"]:
-            theta = theta * (1 - group["lr"] * group["weight_decay"])      # AdamW: decay, then step
         if not state:
             state.update(step=0, exp_avg=xp.zeros_like(theta), exp_avg_sq=xp.zeros_like(theta))
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(theta)
         state["step"] += 1
         t = state["step"]
-        m = state["exp_avg"] = lerp(state["exp_avg"], g, 1 - beta1)               # EMA of g
-        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g  # EMA of g^2
-        if group["amsgrad"]:
-            v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
+        shrink = 1 - group["lr"] * group["weight_decay"] if decoupled else 1   # AdamW: decay, then step
         step_size = group["lr"] / (1 - beta1 ** t)
-        denom = xp.sqrt(v) / (1 - beta2 ** t) ** 0.5 + group["eps"]
-        return theta - step_size * (m / denom)
+        root_bc2 = (1 - beta2 ** t) ** 0.5
+        m, v, v_max = state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")
+        if backend.is_torch(theta):  # the same formulas in torch's fused in-place kernels (as torch's foreach Adam)
+            m.lerp_(g, 1 - beta1)
+            v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            if v_max is not None:
+                v = xp.maximum(v_max, v, out=v_max)
+            denom = xp.sqrt(v).div_(root_bc2).add_(group["eps"])       # the one new tensor of the step
+            return xp.addcdiv(theta * shrink if shrink != 1 else theta, m, denom, value=-step_size, out=denom)
+        new = xp.empty_like(theta)
+        parts = blocks(theta)
+        scratch = xp.empty_like(theta[parts[0]])
+        for b in parts:  # the same passes block by block, each block staying in the cache (see blocks)
+            tmp = scratch if b is Ellipsis else scratch[:new[b].shape[0]]   # the last block may be shorter
+            lerp_(m[b], g[b], 1 - beta1, tmp)                  # m <- beta1 m + (1 - beta1) g, as torch.lerp
+            v[b] *= beta2                                      # v <- beta2 v + (1 - beta2) g^2
+            xp.multiply(g[b], g[b], out=tmp)
+            tmp *= 1 - beta2
+            v[b] += tmp
+            if v_max is not None:                              # AMSGrad: the running maximum of v
+                xp.maximum(v_max[b], v[b], out=v_max[b])
+            xp.sqrt((v if v_max is None else v_max)[b], out=tmp)
+            tmp /= root_bc2
+            tmp += group["eps"]                                # sqrt(v_hat) + eps
+            xp.divide(m[b], tmp, out=tmp)
+            tmp *= -step_size                                  # -lr m_hat / (sqrt(v_hat) + eps)
+            if shrink == 1:
+                xp.add(theta[b], tmp, out=new[b])
+            else:
+                xp.multiply(theta[b], shrink, out=new[b])
+                new[b] += tmp
+        return new
 
 
 class AdamW(Adam):

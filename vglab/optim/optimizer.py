@@ -1,7 +1,9 @@
 r"""The base class of every optimiser: parameter groups, state, schedules, state dicts.
 
 An optimiser reads each parameter's ``p.grad`` and replaces ``p.data`` by the updated
-array (never in place, so a saved state dict cannot change behind your back). Subclasses
+array (never in place: a copy of the weights taken before the step still holds them). Its own
+state (Adam's moments) may change in place; ``state_dict`` returns copies, so a saved state
+dict cannot change behind your back. Subclasses
 define only ``_update(theta, g, state, group) -> new theta`` for one parameter and
 ``_check_group(group)`` for their hyper-parameters.
 
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 import copy
 
+from .. import backend
 from .._checks import alike, check_array, check_number, same_backend
 
-__all__ = ["Optimizer", "lerp"]
+__all__ = ["Optimizer", "lerp", "lerp_", "blocks"]
 
 
 def lerp(a, b, weight: float):
@@ -25,6 +28,37 @@ def lerp(a, b, weight: float):
     if weight < 0.5:
         return a + weight * (b - a)
     return b - (b - a) * (1 - weight)
+
+
+def lerp_(a, b, weight: float, tmp):
+    """``lerp`` written into ``a`` (same rounding), using the scratch array ``tmp`` of ``a``'s shape."""
+    xp = backend.namespace(a)
+    xp.subtract(b, a, out=tmp)                        # b - a
+    if weight < 0.5:
+        tmp *= weight
+        a += tmp
+    else:
+        tmp *= 1 - weight
+        xp.subtract(b, tmp, out=a)
+    return a
+
+
+#: elements per block in ``blocks``: the half-dozen arrays of an Adam block (128 KB each in float32) fit in L2
+BLOCK = 32768
+
+
+def blocks(a):
+    """Slices of a NumPy array ``a`` along its first axis, each about ``BLOCK`` elements (``[...]`` if 0-d).
+
+    An element-wise update of NumPy arrays makes one pass over memory per operation (a dozen for
+    Adam); done block by block, every block stays in the cache across its passes, which made Adam
+    over 1M float32 parameters 2.5x faster here. (Torch fuses several operations per pass instead.)
+    """
+    if a.ndim == 0:
+        return [Ellipsis]
+    row = a.size // max(1, a.shape[0])                  # elements per index of the first axis
+    rows = max(1, BLOCK // max(1, row))
+    return [slice(i, i + rows) for i in range(0, a.shape[0], rows)]
 
 
 class Optimizer:
@@ -133,7 +167,7 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = [index.setdefault(p, len(index)) for p in group["params"]]
             groups.append(packed)
-        state = {index[p]: copy.copy(s) for p, s in self.state.items()}
+        state = {index[p]: copy.deepcopy(s) for p, s in self.state.items()}  # copies: the state changes in place
         return {"state": state, "param_groups": groups, "steps_done": self.steps_done}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -155,7 +189,7 @@ class Optimizer:
         params = [p for g in self.param_groups for p in g["params"]]
         for group, candidate in zip(self.param_groups, loaded):
             group.update(candidate)
-        self.state = {params[i]: copy.copy(s) for i, s in state_dict["state"].items()}
+        self.state = {params[i]: copy.deepcopy(s) for i, s in state_dict["state"].items()}
         self.steps_done = state_dict.get("steps_done", 0)
 
     def __repr__(self):

@@ -28,13 +28,10 @@ in float64 it is ``activations.sigmoid``, exact to the last bit.
 
 from __future__ import annotations
 
-import sys
-import threading
 from typing import NamedTuple
 
-import numpy as np
-
 from .. import backend
+from ._spare import empty as _empty
 from ._windows import matmul
 from .activations import sigmoid
 
@@ -65,53 +62,12 @@ def _per_gate(xp, w, gates):
     return out
 
 
-#: NumPy arrays kept from earlier calls, one per name (see ``_empty``)
-_spare = {}
-_spare_lock = threading.Lock()
-
-
-def _refs(a) -> int:
-    return sys.getrefcount(a)
-
-
-def _free_refs() -> int:
-    """What ``_refs`` counts for an array held only by a dict and one local name, as in ``_empty``."""
-    held = {"a": np.empty(0)}
-    a = held["a"]
-    return _refs(a)
-
-
-_FREE = _free_refs()
-
-
-def _empty(xp, shape, like, name=None):
-    """An uninitialised array of ``like``'s dtype and device: every element is written before it is read.
-
-    With a ``name``, a NumPy array of the same shape and dtype from an earlier call is reused when
-    nothing references it any more (a view, a cache or a caller's ``out`` holds a reference):
-    a fresh (T, N, 4H) float32 array costs ~400 page faults, more time than the arithmetic that fills it.
-    """
-    if name is None or type(like) is not np.ndarray:
-        return xp.empty(shape, dtype=like.dtype, device=backend.device_of(like))
-    with _spare_lock:
-        a = _spare.get(name)
-        if a is None or _refs(a) > _FREE or a.shape != tuple(shape) or a.dtype != like.dtype:
-            a = _spare[name] = np.empty(shape, dtype=like.dtype)     # in use (or another size): a new one
-    return a
-
-
 def _gate_constant(xp, values, shape, like):
     """(G, *shape): ``values[k]`` everywhere in gate k."""
     out = xp.zeros((len(values), *shape), dtype=like.dtype, device=backend.device_of(like))
     for k, v in enumerate(values):
         out[k] = v
     return out
-
-
-def _sigmoid_grad(xp, s, out):
-    r"""$\sigma'(a) = s (1 - s)$ from $s = \sigma(a)$, written as $s - s^2$ into ``out``."""
-    xp.multiply(s, s, out=out)
-    return xp.subtract(s, out, out=out)
 
 
 class Grads(NamedTuple):

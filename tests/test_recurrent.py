@@ -394,3 +394,43 @@ def test_mixed_backends_are_refused(torch):
         m(torch.zeros(4, 2, 3, dtype=torch.float64))
     with pytest.raises(TypeError, match=r"GRU: hx, parameters must be on one backend"):
         m(np.zeros((4, 2, 3)), torch.zeros(1, 2, 5, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reused_buffers_never_change_what_the_reader_holds(kind, dtype):
+    """The scans reuse a large array from call to call only when nothing references it (nn/_spare.py):
+    outputs, states and input gradients kept from one call, or only a view of them, and a cache still
+    waiting for its backward survive later calls unchanged."""
+    vg.set_default_dtype(np.dtype(dtype).name)
+    try:
+        m, twin = make(kind, "numpy", 8, 64), make(kind, "numpy", 8, 64)
+    finally:
+        vg.set_default_dtype("float64")
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((50, 32, 8)).astype(dtype) for _ in range(3)]
+    gs = [rng.standard_normal((50, 32, 64)).astype(dtype) for _ in range(3)]
+    out0, state0 = m(xs[0])
+    dx0, _ = m.backward(gs[0])
+    last_only = m(xs[1])[0][-1]                 # only a view of the second output is kept
+    m.backward(gs[1])
+    kept = [out0, dx0, last_only] + (list(state0) if kind == "LSTM" else [state0])   # (h_n, c_n) or h_n
+    copies = [a.copy() for a in kept]
+    m.zero_grad()
+    out_a, _ = m(xs[1])                         # two calls pending: the first call's cache must survive
+    out_b, _ = m(xs[2])
+    dx_b, _ = m.backward(gs[2])
+    dx_a, _ = m.backward(gs[1])
+    for a, c in zip(kept, copies):
+        np.testing.assert_array_equal(a, c)
+    assert not np.shares_memory(out_a, out_b) and not np.shares_memory(dx_a, dx_b)
+    for x, g, out, dx in ((xs[1], gs[1], out_a, dx_a), (xs[2], gs[2], out_b, dx_b)):
+        twin.zero_grad()
+        np.testing.assert_array_equal(twin(x)[0], out)   # each call on its own gives the same numbers
+        np.testing.assert_array_equal(twin.backward(g)[0], dx)
+    twin.zero_grad()
+    for x, g in ((xs[1], gs[1]), (xs[2], gs[2])):
+        twin(x)
+        twin.backward(g)
+    for (name, p), q in zip(m.named_parameters(), twin.parameters()):
+        np.testing.assert_allclose(p.grad, q.grad, rtol=1e-5 if dtype == np.float32 else 1e-12, err_msg=name)

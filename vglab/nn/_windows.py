@@ -157,32 +157,60 @@ def _offset(geo: Geometry, a: int, b: int) -> tuple:
     return slice(dh * a, dh * a + sh * (ho - 1) + 1, sh), slice(dw * b, dw * b + sw * (wo - 1) + 1, sw)
 
 
-def im2col(x, geo: Geometry):
-    """The windows of ``x`` (N, C, H, W) as columns: (kH, kW, C, H_out, W_out, N), zero padding included."""
+def _inside(geo: Geometry, a: int, b: int, size: tuple) -> tuple:
+    """For kernel offset (a, b): the output positions whose input pixel lies inside the unpadded
+    image of ``size`` (H, W), and those pixels, as slices ((rows_out, columns_out), (rows_in, columns_in)).
+
+    The other output positions read padding (zeros), which has no gradient to receive.
+    """
+    top, _, left, _ = geo.padding
+    rows = _inside_1d(geo.dilation[0] * a - top, geo.stride[0], geo.out[0], size[0])
+    columns = _inside_1d(geo.dilation[1] * b - left, geo.stride[1], geo.out[1], size[1])
+    return (rows[0], columns[0]), (rows[1], columns[1])
+
+
+def _inside_1d(first: int, stride: int, n_out: int, n_in: int) -> tuple:
+    r"""Output $i$ reads input $\text{first} + s\, i$; the slices of outputs and inputs with that in $[0, n_\text{in})$."""
+    lo = max(0, -(first // stride))                      # ceil(-first / s): the first output inside
+    hi = min(n_out, (n_in - 1 - first) // stride + 1)    # one past the last
+    if hi <= lo:
+        return slice(0, 0), slice(0, 0)
+    return slice(lo, hi), slice(first + stride * lo, first + stride * (hi - 1) + 1, stride)
+
+
+def im2col(x, geo: Geometry, out=None):
+    """The windows of ``x`` (N, C, H, W) as columns: (kH, kW, C, H_out, W_out, N), zero padding included.
+
+    Written into ``out`` (that shape) when it is given, so that a caller can place the columns
+    inside a larger matrix without a copy.
+    """
     xp = backend.namespace(x)
     n, c, h, w = x.shape
     top, bottom, left, right = geo.padding
     (kh, kw), (ho, wo) = geo.kernel, geo.out
     padded = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=x.dtype, device=backend.device_of(x))
     padded[:, top:top + h, left:left + w] = xp.permute_dims(x, (1, 2, 3, 0))  # (C, Hp, Wp, N)
-    cols = xp.empty((kh, kw, c, ho, wo, n), dtype=x.dtype, device=backend.device_of(x))
+    if out is None:
+        out = xp.empty((kh, kw, c, ho, wo, n), dtype=x.dtype, device=backend.device_of(x))
     for a in range(kh):
         for b in range(kw):
             rows, columns = _offset(geo, a, b)
-            cols[a, b] = padded[:, rows, columns]                             # (C, Ho, Wo, N)
-    return cols
+            out[a, b] = padded[:, rows, columns]                              # (C, Ho, Wo, N)
+    return out
 
 
 def col2im(grad_cols, x_shape, geo: Geometry):
-    """The adjoint of ``im2col``: window gradients (kH, kW, C, H_out, W_out, N) added up into (N, C, H, W)."""
+    """The adjoint of ``im2col``: window gradients (kH, kW, C, H_out, W_out, N) added up into (N, C, H, W).
+
+    Each kernel offset adds only its part inside the image (``_inside``) straight onto the
+    unpadded gradient: the padding's share would be thrown away, so it is never added.
+    """
     xp = backend.namespace(grad_cols)
     n, c, h, w = x_shape
-    top, bottom, left, right = geo.padding
     kh, kw = geo.kernel
-    grad = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=grad_cols.dtype,
-                    device=backend.device_of(grad_cols))                     # (C, Hp, Wp, N)
+    grad = xp.zeros((c, h, w, n), dtype=grad_cols.dtype, device=backend.device_of(grad_cols))  # (C, H, W, N)
     for a in range(kh):
         for b in range(kw):
-            rows, columns = _offset(geo, a, b)
-            grad[:, rows, columns] += grad_cols[a, b]
-    return xp.permute_dims(grad[:, top:top + h, left:left + w], (3, 0, 1, 2))  # (N, C, H, W)
+            (rows_out, columns_out), (rows_in, columns_in) = _inside(geo, a, b, (h, w))
+            grad[:, rows_in, columns_in] += grad_cols[a, b, :, rows_out, columns_out]
+    return xp.permute_dims(grad, (3, 0, 1, 2))                                 # (N, C, H, W)

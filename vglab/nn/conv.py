@@ -7,12 +7,15 @@ $$
 *im2col*: every window of the padded input becomes one column of a matrix
 $X_\text{col}$ (k_H·k_W·C, M) with M = H_out·W_out·N, so the convolution is one matrix product
 $Y = W_\text{col} X_\text{col} + b$ with $W_\text{col}$ = ``weight`` reordered to
-(C_out, k_H·k_W·C). Backward, with $\delta = \partial L/\partial Y$ (C_out, M):
+(C_out, k_H·k_W·C). The bias is the weight of an input that is always 1: with a row of ones
+appended to $X_\text{col}$ and $b$ appended as a column to $W_\text{col}$, the forward is that
+one product, with no separate pass to add $b$. Backward, with $\delta = \partial L/\partial Y$ (C_out, M):
 
-* $\partial L/\partial W_\text{col} = \delta X_\text{col}^\top$ (one GEMM),
-  $\partial L/\partial b = \sum_m \delta_{:,m}$;
+* $\partial L/\partial W_\text{col} = \delta X_\text{col}^\top$ (one GEMM); the column it gives for
+  the ones row is $\partial L/\partial b = \sum_m \delta_{:,m}$;
 * $\partial L/\partial X_\text{col} = W_\text{col}^\top \delta$ (one GEMM), added back onto the
-  input by *col2im* (``_windows.col2im``: one strided add per kernel offset).
+  input by *col2im* (``_windows.col2im``: one strided add per kernel offset, of the part of the
+  window inside the image).
 
 The columns are ordered (H_out, W_out, N), batch last, because that makes the copies of
 im2col and col2im long and contiguous (see ``_windows``); the output is returned as a
@@ -43,7 +46,7 @@ __all__ = ["Conv2d"]
 
 
 class _ConvCache(NamedTuple):
-    cols: object         # (g, kH*kW*C/g, Ho*Wo*N): the im2col matrix, one per group
+    cols: object         # (g, kH*kW*C/g [+1], Ho*Wo*N): the im2col matrix per group (+1: the ones row of the bias)
     x_shape: tuple       # (N, C, H, W) of the (batched) input
     geo: Geometry
     unbatched: bool      # the input was (C, H, W)
@@ -116,21 +119,31 @@ class Conv2d(Module):
         xp = backend.namespace(x)
         n, g = x.shape[0], self.groups
         (ho, wo), (kh, kw), cg = geo.out, geo.kernel, self.in_channels // g
-        cols = xp.reshape(im2col(x, geo), (kh, kw, g, cg, ho * wo * n))   # columns: windows
-        cols = xp.reshape(xp.permute_dims(cols, (2, 0, 1, 3, 4)), (g, kh * kw * cg, -1))  # (g, kH*kW*C/g, M)
-        y = self._weight_matrix() @ cols                                  # (g, C_out/g, M)
-        if self.bias is not None:
-            y += xp.reshape(self.bias.data, (g, -1, 1))
+        rows = kh * kw * cg                                               # one window of C/g channels
+        biased = self.bias is not None
+        cols = xp.empty((g, rows + int(biased), ho * wo * n), dtype=x.dtype, device=backend.device_of(x))
+        if biased:
+            cols[:, rows] = 1                                             # the input the bias multiplies
+        if g == 1:                                                        # im2col writes into the matrix
+            im2col(x, geo, out=xp.reshape(cols[0, :rows], (kh, kw, cg, ho, wo, n), copy=False))
+        else:                                                             # rows group by group: a copy
+            windows = xp.reshape(im2col(x, geo), (kh, kw, g, cg, -1))
+            cols[:, :rows] = xp.reshape(xp.permute_dims(windows, (2, 0, 1, 3, 4)), (g, rows, -1))
+        y = self._weight_matrix(with_bias=biased) @ cols                  # (g, C_out/g, M)
         y = xp.permute_dims(xp.reshape(y, (self.out_channels, ho, wo, n)), (3, 0, 1, 2))  # (N, C_out, Ho, Wo)
         self._cache = _ConvCache(cols, tuple(x.shape), geo, unbatched)
         return y[0] if unbatched else y
 
-    def _weight_matrix(self):
-        """``weight`` (C_out, C/g, kH, kW) as (g, C_out/g, kH*kW*C/g), the row order of ``im2col``."""
+    def _weight_matrix(self, with_bias: bool = False):
+        """``weight`` (C_out, C/g, kH, kW) as (g, C_out/g, kH*kW*C/g), the row order of ``im2col``;
+        ``with_bias``: the bias appended as one more column (g, C_out/g, kH*kW*C/g + 1)."""
         xp = backend.namespace(self.weight.data)
         g = self.groups
         w = xp.reshape(self.weight.data, (g, self.out_channels // g) + self.weight.shape[1:])
-        return xp.reshape(xp.permute_dims(w, (0, 1, 3, 4, 2)), (g, self.out_channels // g, -1))
+        w = xp.reshape(xp.permute_dims(w, (0, 1, 3, 4, 2)), (g, self.out_channels // g, -1))
+        if with_bias:
+            w = xp.concat([w, xp.reshape(self.bias.data, (g, -1, 1))], axis=-1)
+        return w
 
     def backward(self, grad_output):
         cols, x_shape, geo, unbatched = self._cache
@@ -143,13 +156,14 @@ class Conv2d(Module):
         dy[...] = xp.permute_dims(xp.reshape(grad_output, (n, self.out_channels, ho, wo)), (1, 2, 3, 0))
         dy = xp.reshape(dy, (g, self.out_channels // g, -1))              # (g, C_out/g, M)
         (kh, kw), cg = geo.kernel, self.in_channels // g
-        dw = xp.reshape(cols @ xp.permute_dims(dy, (0, 2, 1)), (g, kh, kw, cg, -1))  # (g, kH, kW, C/g, C_out/g)
+        rows = kh * kw * cg
+        dw = cols @ xp.permute_dims(dy, (0, 2, 1))                        # (g, kH*kW*C/g [+1], C_out/g)
+        if self.bias is not None:                                         # the ones row's gradient: sum of dy
+            self.bias.accumulate(xp.reshape(dw[:, rows], (self.out_channels,)))
+        dw = xp.reshape(dw[:, :rows], (g, kh, kw, cg, -1))                 # (g, kH, kW, C/g, C_out/g)
         self.weight.accumulate(xp.reshape(xp.permute_dims(dw, (0, 4, 3, 1, 2)), self.weight.shape))
-        if self.bias is not None:
-            ones = xp.ones(dy.shape[-1], dtype=dy.dtype, device=backend.device_of(dy))  # (M,)
-            self.bias.accumulate(xp.reshape(dy @ ones, (self.out_channels,)))  # (C_out,), a GEMV beats a sum here
         dcols = matmul(xp.permute_dims(self._weight_matrix(), (0, 2, 1)), dy,
-                       out=self._workspace.get("dcols", cols.shape, like=cols))  # (g, kH*kW*C/g, M)
+                       out=self._workspace.get("dcols", (g, rows, ho * wo * n), like=cols))  # (g, kH*kW*C/g, M)
         dcols = xp.permute_dims(xp.reshape(dcols, (g, kh, kw, cg, ho, wo, n)), (1, 2, 0, 3, 4, 5, 6))
         dx = col2im(xp.reshape(dcols, (kh, kw, self.in_channels, ho, wo, n)), x_shape, geo)  # (N, C, H, W)
         return dx[0] if unbatched else dx

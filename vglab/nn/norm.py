@@ -25,6 +25,11 @@ $$
 
 In evaluation mode the correction terms vanish: $\partial L/\partial x = \gamma_c \delta / \sqrt{r_\text{var} + \epsilon}$.
 
+The layer keeps the centred input $x - \mu_c$ for backward, never $\hat x$ itself: every
+factor that multiplies $\hat x = (x - \mu_c)/\sqrt{\sigma_c^2 + \epsilon}$ is a per-channel number, so it
+is folded into the (C,) factors first, and $y = \frac{\gamma_c}{\sqrt{\sigma_c^2 + \epsilon}}(x - \mu_c) + \beta_c$
+costs two passes over the batch instead of three.
+
 Shapes: ``weight`` $\gamma$ and ``bias`` $\beta$ (C,), starting at 1 and 0; buffers
 ``running_mean`` (C,), ``running_var`` (C,), ``num_batches_tracked`` () int64, so
 ``state_dict()`` has torch's keys. Input (N, C) or (N, C, L) for ``BatchNorm1d``,
@@ -52,12 +57,13 @@ def _channel_sum(a):
     xp = backend.namespace(a)
     n, c = a.shape[:2]
     ones = xp.ones(n, dtype=a.dtype, device=backend.device_of(a))               # (N,)
-    return xp.sum(xp.reshape(ones @ xp.reshape(a, (n, -1)), (c, -1)), axis=-1)  # (C,)
+    sums = ones @ xp.reshape(a, (n, -1))                                        # (C*L,), L the positions per channel
+    return sums if a.ndim == 2 else xp.sum(xp.reshape(sums, (c, -1)), axis=-1)  # (C,)
 
 
 class _BNCache(NamedTuple):
-    xhat: object          # (N, C, *) the normalised input
-    inv_std: object       # (1, C, 1, ...) 1/sqrt(var + eps), broadcastable against x
+    xc: object            # (N, C, *) the centred input x - mean; xhat = xc * inv_std is never stored
+    inv_std: object       # (C,) 1/sqrt(var + eps)
     batch_stats: bool     # normalised with the batch's statistics (else the running ones)
 
 
@@ -106,7 +112,7 @@ class _BatchNorm(Module):
         owner = type(self).__name__
         self._check(x)
         xp = backend.namespace(x)
-        stat_shape = (1, self.num_features) + (1,) * (x.ndim - 2)     # (1, C, 1, ...)
+        stat_shape = (1, self.num_features) + (1,) * (x.ndim - 2)     # (1, C, 1, ...): broadcasts against x
         batch_stats = self.training or not self.track_running_stats
         if batch_stats:
             m = math.prod(x.shape) // self.num_features
@@ -114,17 +120,18 @@ class _BatchNorm(Module):
                 raise ValueError(f"{owner} expected more than 1 value per channel when training, "
                                  f"got x of shape {fmt_shape(x.shape)}")
             mean = _channel_sum(x) / m                                 # (C,)
-            xhat = x - xp.reshape(mean, stat_shape)                    # (N, C, *), normalised in place below
-            var = channel_dot(xhat, xhat) / m                          # (C,) biased
+            xc = x - xp.reshape(mean, stat_shape)                      # (N, C, *) centred
+            var = channel_dot(xc, xc) / m                              # (C,) biased
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean, var * (m / (m - 1)))
         else:
-            xhat = x - xp.reshape(self.running_mean, stat_shape)
+            xc = x - xp.reshape(self.running_mean, stat_shape)
             var = self.running_var
-        inv_std = xp.reshape(1.0 / xp.sqrt(var + self.eps), stat_shape)  # (1, C, 1, ...)
-        xhat *= inv_std                                                # (N, C, *)
-        self._cache = _BNCache(xhat, inv_std, batch_stats)
-        y = xhat * xp.reshape(self.weight.data, stat_shape) if self.affine else xp.asarray(xhat, copy=True)
+        inv_std = 1.0 / xp.sqrt(var + self.eps)                        # (C,)
+        self._cache = _BNCache(xc, inv_std, batch_stats)
+        # y = gamma * xhat + beta = (gamma * inv_std) * xc + beta: the (C,) factors first, one pass less
+        scale = inv_std * self.weight.data if self.affine else inv_std  # (C,)
+        y = xc * xp.reshape(scale, stat_shape)                         # (N, C, *)
         if self.bias is not None:
             y += xp.reshape(self.bias.data, stat_shape)
         return y
@@ -136,24 +143,25 @@ class _BatchNorm(Module):
         self.register_buffer("running_var", (1 - factor) * self.running_var + factor * unbiased_var)
 
     def backward(self, grad_output):
-        xhat, inv_std, batch_stats = self._cache
-        self._check_grad(grad_output, xhat)
+        xc, inv_std, batch_stats = self._cache
+        self._check_grad(grad_output, xc)
         xp = backend.namespace(grad_output)
         dy = grad_output                                               # (N, C, *)
+        stat_shape = (1, self.num_features) + (1,) * (dy.ndim - 2)     # (1, C, 1, ...)
         sum_dy = _channel_sum(dy)                                      # (C,)
-        sum_dy_xhat = channel_dot(dy, xhat)                            # (C,)
+        sum_dy_xhat = channel_dot(dy, xc) * inv_std                    # (C,), as xhat = xc * inv_std
         if self.bias is not None:
             self.bias.accumulate(sum_dy)
         if self.affine:
             self.weight.accumulate(sum_dy_xhat)
-        scale = inv_std * xp.reshape(self.weight.data, inv_std.shape) if self.affine else inv_std  # (1, C, 1, ...)
+        scale = inv_std * self.weight.data if self.affine else inv_std  # (C,) gamma / sqrt(var + eps)
         if not batch_stats:
-            return dy * scale
+            return dy * xp.reshape(scale, stat_shape)
         m = math.prod(dy.shape) // self.num_features
-        # scale * (dy - mean(dy) - xhat * mean(dy * xhat)), with the per-channel factors folded first
-        dx = xhat * (-scale * xp.reshape(sum_dy_xhat / m, scale.shape))
-        dx += -scale * xp.reshape(sum_dy / m, scale.shape)
-        dx += dy * scale
+        # scale * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = xc * inv_std, the (C,) factors folded first
+        dx = xc * xp.reshape(-scale * inv_std * (sum_dy_xhat / m), stat_shape)
+        dx += xp.reshape(-scale * (sum_dy / m), stat_shape)
+        dx += dy * xp.reshape(scale, stat_shape)
         return dx                                                      # (N, C, *)
 
     def extra_repr(self):

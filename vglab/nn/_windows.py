@@ -20,6 +20,7 @@ everything else runs on either through the array namespace.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -157,6 +158,7 @@ def _offset(geo: Geometry, a: int, b: int) -> tuple:
     return slice(dh * a, dh * a + sh * (ho - 1) + 1, sh), slice(dw * b, dw * b + sw * (wo - 1) + 1, sw)
 
 
+@lru_cache(maxsize=4096)  # the same few geometries every step: computed once each
 def _inside(geo: Geometry, a: int, b: int, size: tuple) -> tuple:
     """For kernel offset (a, b): the output positions whose input pixel lies inside the unpadded
     image of ``size`` (H, W), and those pixels, as slices ((rows_out, columns_out), (rows_in, columns_in)).

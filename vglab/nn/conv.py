@@ -20,7 +20,8 @@ one product, with no separate pass to add $b$. Backward, with $\delta = \partial
 The columns are ordered (H_out, W_out, N), batch last, because that makes the copies of
 im2col and col2im long and contiguous (see ``_windows``); the output is returned as a
 (N, C_out, H_out, W_out) view of that storage. Three GEMMs of the same size do the work;
-the large scratch matrix of backward is reused from call to call.
+backward reuses the weight matrix of its forward (cached, as torch saves its tensors), and
+its large scratch matrix from call to call.
 
 With ``groups`` $g$, channels split into $g$ independent convolutions (C/g inputs to C_out/g
 outputs each): the same products, batched over groups.
@@ -47,6 +48,7 @@ __all__ = ["Conv2d"]
 
 class _ConvCache(NamedTuple):
     cols: object         # (g, kH*kW*C/g [+1], Ho*Wo*N): the im2col matrix per group (+1: the ones row of the bias)
+    w: object            # (g, C_out/g, kH*kW*C/g [+1]): the weight matrix it was multiplied by (+1: the bias)
     x_shape: tuple       # (N, C, H, W) of the (batched) input
     geo: Geometry
     unbatched: bool      # the input was (C, H, W)
@@ -129,9 +131,10 @@ class Conv2d(Module):
         else:                                                             # rows group by group: a copy
             windows = xp.reshape(im2col(x, geo), (kh, kw, g, cg, -1))
             cols[:, :rows] = xp.reshape(xp.permute_dims(windows, (2, 0, 1, 3, 4)), (g, rows, -1))
-        y = self._weight_matrix(with_bias=biased) @ cols                  # (g, C_out/g, M)
+        w = self._weight_matrix(with_bias=biased)                         # (g, C_out/g, kH*kW*C/g [+1])
+        y = w @ cols                                                      # (g, C_out/g, M)
         y = xp.permute_dims(xp.reshape(y, (self.out_channels, ho, wo, n)), (3, 0, 1, 2))  # (N, C_out, Ho, Wo)
-        self._cache = _ConvCache(cols, tuple(x.shape), geo, unbatched)
+        self._cache = _ConvCache(cols, w, tuple(x.shape), geo, unbatched)
         return y[0] if unbatched else y
 
     def _weight_matrix(self, with_bias: bool = False):
@@ -146,7 +149,7 @@ class Conv2d(Module):
         return w
 
     def backward(self, grad_output):
-        cols, x_shape, geo, unbatched = self._cache
+        cols, w, x_shape, geo, unbatched = self._cache
         n, (ho, wo), g = x_shape[0], geo.out, self.groups
         out_shape = (self.out_channels, ho, wo) if unbatched else (n, self.out_channels, ho, wo)
         check_array("Conv2d.backward", "grad_output", grad_output, shape=out_shape, dtype=cols.dtype)
@@ -162,7 +165,7 @@ class Conv2d(Module):
             self.bias.accumulate(xp.reshape(dw[:, rows], (self.out_channels,)))
         dw = xp.reshape(dw[:, :rows], (g, kh, kw, cg, -1))                 # (g, kH, kW, C/g, C_out/g)
         self.weight.accumulate(xp.reshape(xp.permute_dims(dw, (0, 4, 3, 1, 2)), self.weight.shape))
-        dcols = matmul(xp.permute_dims(self._weight_matrix(), (0, 2, 1)), dy,
+        dcols = matmul(xp.permute_dims(w[..., :rows], (0, 2, 1)), dy,
                        out=self._workspace.get("dcols", (g, rows, ho * wo * n), like=cols))  # (g, kH*kW*C/g, M)
         dcols = xp.permute_dims(xp.reshape(dcols, (g, kh, kw, cg, ho, wo, n)), (1, 2, 0, 3, 4, 5, 6))
         dx = col2im(xp.reshape(dcols, (kh, kw, self.in_channels, ho, wo, n)), x_shape, geo)  # (N, C, H, W)

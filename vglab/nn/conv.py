@@ -38,7 +38,7 @@ import math
 from typing import NamedTuple
 
 from .. import backend, init
-from .._checks import check_array, check_choice, check_number, same_backend
+from .._checks import check_array, check_choice, check_number
 from ._windows import Geometry, Workspace, col2im, geometry, im2col, matmul, pair
 from .linear import check_input
 from .module import Module, Parameter
@@ -152,8 +152,7 @@ class Conv2d(Module):
         cols, w, x_shape, geo, unbatched = self._cache
         n, (ho, wo), g = x_shape[0], geo.out, self.groups
         out_shape = (self.out_channels, ho, wo) if unbatched else (n, self.out_channels, ho, wo)
-        check_array("Conv2d.backward", "grad_output", grad_output, shape=out_shape, dtype=cols.dtype)
-        same_backend("Conv2d.backward", grad_output=grad_output, x=cols)
+        self._check_grad(grad_output, cols, shape=out_shape, like_name="x")
         xp = backend.namespace(grad_output)
         dy = self._workspace.get("dy", (self.out_channels, ho, wo, n), like=grad_output)
         dy[...] = xp.permute_dims(xp.reshape(grad_output, (n, self.out_channels, ho, wo)), (1, 2, 3, 0))

@@ -247,11 +247,19 @@ def figure_scales(page) -> list[dict]:
                    return img.naturalWidth > 0 && r.width > 0 && img.offsetParent !== null;
                }).map(img => {
                    // a retina (2x) PNG is shown at half its pixels: myst-nb writes that size as a
-                   // width attribute (cell outputs) or an inline style (glued figures)
-                   const attr = parseFloat(img.style.width) || parseFloat(img.getAttribute("width"));
+                   // width attribute (cell outputs) or an inline style (glued figures); a glued
+                   // figure's <picture> (book/_ext/phone_figures.py) gives it for its phone version
+                   // on that version's <source>, which the browser shows below 600 px
+                   const picture = img.parentElement.tagName === "PICTURE" ? img.parentElement : null;
+                   const source = picture && Array.from(picture.querySelectorAll("source")).find(
+                       s => new URL(s.getAttribute("srcset"), document.baseURI).href === img.currentSrc);
+                   const attr = source ? parseFloat(source.getAttribute("width"))
+                       : parseFloat(img.style.width) || parseFloat(img.getAttribute("width"));
                    const design = attr > 0 ? attr : img.naturalWidth;
                    return {
-                       src: img.getAttribute("src"),
+                       src: source ? source.getAttribute("srcset") : img.getAttribute("src"),
+                       phone: Boolean(source),
+                       caption: (img.closest("figure")?.querySelector("figcaption")?.innerText || "").trim(),
                        design: design,
                        natural: img.naturalWidth,
                        shown: img.getBoundingClientRect().width,
@@ -297,6 +305,54 @@ def test_figures_are_not_shrunk_below_a_readable_scale(context, server, page_pat
               for f in figures if f["natural"] < 1.9 * f["design"]]
     assert not blurry, f"{page_path}: figures without a retina (2x) image: {blurry}"
     assert not distorted(figures), f"{page_path}: figures stretched at 1366 px: {distorted(figures)}"
+
+
+# On a phone the text of a figure must read at 9 pt or more. A figure is drawn at 100 px to the inch
+# and a CSS pixel is 1/96 inch, so text of F points in a figure shown at `scale` of its design
+# width reads at F * scale * 100 / 96 points. The smallest text in the book's figures is 9 pt
+# (legends and annotations; tick and axis labels are 10 pt), so every figure needs a scale of at
+# least 9 / (9 * 100 / 96) = 0.96. The full-width figures used to show at 0.45 (their 10-pt text
+# at 4.7 pt); each glued figure now has a phone version 350 px wide (vg.book.phone_layout) that
+# the page fits to the 358-px column: 1.02.
+PHONE = {"width": 390, "height": 844}
+MIN_TEXT_PT = 9
+SMALLEST_FIGURE_FONT_PT = 9
+MIN_PHONE_SCALE = MIN_TEXT_PT / (SMALLEST_FIGURE_FONT_PT * 100 / 96)
+
+
+@pytest.mark.parametrize("page_path", CHAPTER_PAGES or ["<no chapter pages>"])
+def test_figures_are_legible_on_a_phone(context, server, page_path):
+    """At 390 px every article figure is shown at no less than MIN_PHONE_SCALE of its design width
+    (its phone version, when it has one), sharp (a 2x image), not stretched, and keeps its
+    numbered caption."""
+    if page_path not in CHAPTER_PAGES:
+        unavailable(f"no chapter pages found in {HTML}")
+    page, errors, failed = open_page(context, f"{server}/{page_path}")
+    try:
+        page.set_viewport_size(PHONE)
+        page.evaluate(
+            """() => Promise.all(Array.from(document.images).map(img => {
+                   img.loading = "eager";
+                   return img.decode().catch(() => null);
+               }))"""
+        )
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(200)
+        figures = [f for f in figure_scales(page) if f["design"] >= 100]
+    finally:
+        page.close()
+    assert figures, f"{page_path}: no figures measured"
+    small = [f"{f['src']}: shown {f['shown']:.0f} px of {f['design']:.0f} ({f['shown'] / f['design']:.2f}, "
+             f"its {SMALLEST_FIGURE_FONT_PT}-pt text at {SMALLEST_FIGURE_FONT_PT * f['shown'] / f['design'] * 100 / 96:.1f} pt)"
+             for f in figures if f["shown"] / f["design"] < MIN_PHONE_SCALE]
+    assert not small, f"{page_path}: figures too small to read at 390 px: {small}"
+    blurry = [f"{f['src']}: {f['natural']} px for a design width of {f['design']:.0f}"
+              for f in figures if f["natural"] < 1.9 * f["design"]]
+    assert not blurry, f"{page_path}: figures without a retina (2x) image at 390 px: {blurry}"
+    assert not distorted(figures), f"{page_path}: figures stretched at 390 px: {distorted(figures)}"
+    glued = [f for f in figures if f["caption"]]
+    assert all(re.match(r"Fig\. \d+\.\d+", f["caption"]) for f in glued), [f["caption"] for f in glued]
+    assert not errors and not failed, (errors, failed)
 
 
 @pytest.mark.parametrize("page_path", CHAPTER_PAGES[:1] + CHAPTER_PAGES[-1:] or ["<no chapter pages>"])

@@ -276,28 +276,35 @@ def distorted(figures) -> list[str]:
             for f in figures if abs(f["aspect"] / f["naturalAspect"] - 1) > 0.02]
 
 
-@pytest.mark.parametrize("page_path", CHAPTER_PAGES or ["<no chapter pages>"])
-def test_figures_are_not_shrunk_below_a_readable_scale(context, server, page_path):
-    """At 1366 px, no article figure is shown at less than MIN_FIGURE_SCALE of its design width
-    (a 1,300-px figure squeezed into the ~757-px column shrinks its 10-pt text to 6 pt), and
-    every figure is sharp: a retina PNG, twice as many pixels as its design width."""
+def figures_at(context, server, page_path, viewport) -> tuple[list[dict], list, list]:
+    """Open a chapter page at ``viewport``, load every image (none lazily) and measure its figures
+    (not icons: design width >= 100 px). Returns (figures, console errors, failed requests)."""
     if page_path not in CHAPTER_PAGES:
         unavailable(f"no chapter pages found in {HTML}")
     page, errors, failed = open_page(context, f"{server}/{page_path}")
     try:
-        page.set_viewport_size(DESKTOP)
+        page.set_viewport_size(viewport)
         page.evaluate(
             """() => Promise.all(Array.from(document.images).map(img => {
                    img.loading = "eager";
                    return img.decode().catch(() => null);
                }))"""
         )
+        page.wait_for_load_state("networkidle")
         page.wait_for_timeout(200)
-        figures = figure_scales(page)
+        figures = [f for f in figure_scales(page) if f["design"] >= 100]
     finally:
         page.close()
-    figures = [f for f in figures if f["design"] >= 100]       # figures, not icons
     assert figures, f"{page_path}: no figures measured"
+    return figures, errors, failed
+
+
+@pytest.mark.parametrize("page_path", CHAPTER_PAGES or ["<no chapter pages>"])
+def test_figures_are_not_shrunk_below_a_readable_scale(context, server, page_path):
+    """At 1366 px, no article figure is shown at less than MIN_FIGURE_SCALE of its design width
+    (a 1,300-px figure squeezed into the ~757-px column shrinks its 10-pt text to 6 pt), and
+    every figure is sharp: a retina PNG, twice as many pixels as its design width."""
+    figures, _, _ = figures_at(context, server, page_path, DESKTOP)
     shrunk = [f"{f['src']}: shown {f['shown']:.0f} px of {f['design']:.0f} ({f['shown'] / f['design']:.2f})"
               for f in figures if f["shown"] / f["design"] < MIN_FIGURE_SCALE]
     assert not shrunk, f"{page_path}: figures shrunk below {MIN_FIGURE_SCALE} of their design width: {shrunk}"
@@ -325,23 +332,7 @@ def test_figures_are_legible_on_a_phone(context, server, page_path):
     """At 390 px every article figure is shown at no less than MIN_PHONE_SCALE of its design width
     (its phone version, when it has one), sharp (a 2x image), not stretched, and keeps its
     numbered caption."""
-    if page_path not in CHAPTER_PAGES:
-        unavailable(f"no chapter pages found in {HTML}")
-    page, errors, failed = open_page(context, f"{server}/{page_path}")
-    try:
-        page.set_viewport_size(PHONE)
-        page.evaluate(
-            """() => Promise.all(Array.from(document.images).map(img => {
-                   img.loading = "eager";
-                   return img.decode().catch(() => null);
-               }))"""
-        )
-        page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(200)
-        figures = [f for f in figure_scales(page) if f["design"] >= 100]
-    finally:
-        page.close()
-    assert figures, f"{page_path}: no figures measured"
+    figures, errors, failed = figures_at(context, server, page_path, PHONE)
     small = [f"{f['src']}: shown {f['shown']:.0f} px of {f['design']:.0f} ({f['shown'] / f['design']:.2f}, "
              f"its {SMALLEST_FIGURE_FONT_PT}-pt text at {SMALLEST_FIGURE_FONT_PT * f['shown'] / f['design'] * 100 / 96:.1f} pt)"
              for f in figures if f["shown"] / f["design"] < MIN_PHONE_SCALE]
